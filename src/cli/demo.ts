@@ -1,0 +1,95 @@
+// `notice demo`: the whole path on one machine. Starts Redis and PostgreSQL, migrates, generates
+// synthetic customers, imports them, runs workers against a built-in SMTP sink that rejects some
+// addresses (550 5.1.1) and greylists others, and ends with every person's final state.
+/* eslint-disable no-console -- this is the CLI's own output */
+import { spawnSync } from 'node:child_process';
+import { mkdir, rm } from 'node:fs/promises';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { loadConfig } from '../config.ts';
+import { makeApp } from '../app.ts';
+import { migrate } from '../db/migrate.ts';
+import { isSettled, NOTICE_STATES } from '../domain/notice-state.ts';
+import { importCsv } from '../import/importer.ts';
+import { startSmtpSink } from '../mail/smtp-sink.ts';
+import { launch } from '../producer/campaign-control.ts';
+import { campaignStatus, writeReportFile } from '../producer/campaign-status.ts';
+import { createCampaignFromDir } from '../templates/create-campaign.ts';
+import { startWorkers } from '../worker-runner.ts';
+import { writeDemoCsv } from './demo-data.ts';
+import { oneLineStatus, table } from './output.ts';
+
+const root = fileURLToPath(new URL('../../', import.meta.url));
+
+export interface DemoOptions {
+  recipients: number;
+  startServices: boolean;
+  servicesScript: string;
+}
+
+export async function runDemo(o: DemoOptions): Promise<void> {
+  const started = Date.now();
+  const base = loadConfig();
+  const dataDir = base.NOTICE_DATA_DIR ?? path.join(root, '.data');
+  const demoDir = path.join(dataDir, 'demo');
+  await mkdir(demoDir, { recursive: true });
+  const logFile = path.join(demoDir, 'notice.log');
+  await rm(logFile, { force: true });
+
+  if (o.startServices) {
+    console.log('1. starting local Redis and PostgreSQL (scripts/services.sh up)');
+    const r = spawnSync('bash', [o.servicesScript, 'up'], { stdio: ['ignore', 'inherit', 'inherit'] });
+    if (r.status !== 0) throw new Error('could not start local services; see the messages above');
+  }
+
+  const sink = await startSmtpSink({ tempfailTimes: 1 });
+  console.log(`2. SMTP sink on ${sink.url}: "nouser" addresses get 550 5.1.1, "greylist" ones 451 4.7.1 once`);
+  const config = loadConfig(process.env, {
+    SMTP_URL: sink.url, MAIL_TRANSPORT: 'smtp', LOG_FILE: logFile, BACKOFF_BASE_MS: '1000', BACKOFF_MAX_MS: '5000',
+    RECONCILE_INTERVAL_MS: '5000', SEND_LEASE_MS: '30000',
+  });
+  const app = makeApp(config);
+  let workers: Awaited<ReturnType<typeof startWorkers>> | null = null;
+  try {
+    await migrate(app.db);
+    const csv = path.join(demoDir, 'recipients.csv');
+    await writeDemoCsv(csv, o.recipients);
+    const created = await createCampaignFromDir(app.db, 'デモ通販ストア', path.join(root, 'templates/demo'));
+    console.log(`3. campaign ${created.id} created (templates ${created.templateVersion}); ${o.recipients} synthetic customers in ${csv}`);
+
+    const t0 = Date.now();
+    const report = await importCsv(app.db, app.templates, { campaignId: created.id, file: csv, encoding: 'utf8' });
+    console.log(`4. imported ${report.accepted} people in ${((Date.now() - t0) / 1000).toFixed(1)} s (${report.duplicates.length} duplicates, ${report.rejected.length} rejected)`);
+
+    workers = await startWorkers(app, { concurrency: config.WORKER_CONCURRENCY });
+    const relay = await launch({ db: app.db, queues: app.queues, pageSize: config.RELAY_PAGE_SIZE }, created.id);
+    console.log(`5. launched: ${relay.queued} queued for email, ${relay.postal} straight to post (no email)`);
+
+    const sendStart = Date.now();
+    let status = await campaignStatus(app.db, created.id);
+    while (status && !status.emailPhaseDone && status.state === 'running') {
+      await new Promise((r) => setTimeout(r, 1000));
+      status = await campaignStatus(app.db, created.id);
+      if (status) process.stdout.write(`\r   ${oneLineStatus(status)}      `);
+    }
+    process.stdout.write('\n');
+    if (!status) throw new Error('campaign vanished');
+    const seconds = (Date.now() - sendStart) / 1000;
+    const reportFile = path.join(demoDir, 'report.csv');
+    await writeReportFile(app.db, created.id, reportFile);
+
+    const unsettled = NOTICE_STATES.filter((s) => !isSettled(s)).reduce((a, s) => a + status!.counts[s], 0);
+    console.log(`\nSummary: campaign ${created.id} (${status.state}), ${status.total} people, email phase ${seconds.toFixed(1)} s, ${(status.counts.sent / Math.max(seconds, 0.001)).toFixed(0)} sent/s`);
+    console.log(table(NOTICE_STATES.filter((s) => status!.counts[s] > 0).map((s) => [s, status!.counts[s]])));
+    console.log(`  ${'not settled'.padEnd(13)}  ${String(unsettled).padStart(8)}`);
+    console.log(`\nper-person report: ${reportFile}\nlogs (ids only): ${logFile}\nSMTP sink received ${sink.received} messages. Total ${((Date.now() - started) / 1000).toFixed(1)} s.`);
+    if (unsettled > 0 || status.state !== 'running') {
+      process.exitCode = 1;
+      console.error(`notice: demo ended with ${unsettled} people not settled (campaign ${status.state}${status.pauseReason ? `: ${status.pauseReason}` : ''})`);
+    }
+  } finally {
+    await workers?.close();
+    await app.close();
+    await sink.close();
+  }
+}

@@ -1,0 +1,29 @@
+// What the CLI prints. The only place besides the CLI itself that writes to the terminal.
+import type { CampaignStatus } from '../producer/campaign-status.ts';
+import { NOTICE_STATES } from '../domain/notice-state.ts';
+
+export function table(rows: Array<[string, string | number]>): string {
+  const w = Math.max(...rows.map(([k]) => k.length));
+  return rows.map(([k, v]) => `  ${k.padEnd(w)}  ${String(v).padStart(8)}`).join('\n');
+}
+
+function duration(s: number | null): string {
+  if (s === null) return '–';
+  if (s < 60) return `${s}s`;
+  if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, '0')}s`;
+  return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
+}
+
+export function formatStatus(s: CampaignStatus): string {
+  const lines = [
+    `campaign ${s.id} "${s.name}": ${s.state}${s.pauseReason ? ` (${s.pauseReason})` : ''}`,
+    table(NOTICE_STATES.filter((st) => s.counts[st] > 0).map((st) => [st, s.counts[st]])),
+    `  ${'total'.padEnd(15)}${String(s.total).padStart(8)}   notified ${s.notified}   open ${s.open}   ${s.ratePerSec}/s   ETA ${s.emailPhaseDone ? 'done' : duration(s.etaSeconds)}`,
+  ];
+  return lines.join('\n');
+}
+
+export function oneLineStatus(s: CampaignStatus): string {
+  const c = s.counts;
+  return `sent ${c.sent + c.delivered}  postal ${c.postal_queued}  queued ${c.pending + c.queued}  sending ${c.sending}  review ${c.needs_review}  | ${s.ratePerSec}/s  ETA ${s.emailPhaseDone ? 'done' : duration(s.etaSeconds)}`;
+}

@@ -1,0 +1,73 @@
+// The one place that reads process.env. Every key has a default that works with
+// scripts/services.sh and a description; every problem is listed at once at start-up.
+import { z } from 'zod';
+
+const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
+const bool = (def: boolean) =>
+  z
+    .enum(['true', 'false', '1', '0', 'yes', 'no'])
+    .default(def ? 'true' : 'false')
+    .transform((v) => v === 'true' || v === '1' || v === 'yes');
+
+export const configSchema = z.object({
+  DATABASE_URL: z.string().default('postgres://notice@127.0.0.1:15432/notice').describe('PostgreSQL, the source of truth'),
+  REDIS_URL: z.string().default('redis://127.0.0.1:16379').describe('Redis for BullMQ (noeviction, AOF)'),
+  QUEUE_PREFIX: z.string().default('{notice}').describe('BullMQ key prefix; the {hash tag} keeps a queue in one Redis Cluster slot'),
+  MAIL_TRANSPORT: z.enum(['smtp', 'ses']).default('smtp').describe('how email leaves: pooled SMTP or Amazon SES'),
+  SMTP_URL: z.string().default('smtp://127.0.0.1:2525').describe('SMTP relay, e.g. smtps://user:pass@host:465'),
+  SMTP_POOL_SIZE: int(5, 1).describe('pooled SMTP connections per worker process'),
+  SMTP_TIMEOUT_MS: int(30_000, 100).describe('socket/greeting timeout for SMTP'),
+  SES_REGION: z.string().default('ap-northeast-1').describe('SES region'),
+  SES_ENDPOINT: z.string().optional().describe('override the SES endpoint (local SES-compatible server)'),
+  SES_ACCESS_KEY_ID: z.string().optional().describe('SES credentials; default AWS provider chain when absent'),
+  SES_SECRET_ACCESS_KEY: z.string().optional(),
+  MAIL_FROM: z.string().default('Incident Response <notice@example.com>').describe('From header of every notice'),
+  BOUNCE_DOMAIN: z.string().default('bounce.example.com').describe('domain of the VERP return path'),
+  VERP_SECRET: z.string().min(16).default('dev-only-verp-secret-change-me').describe('HMAC key for VERP return paths'),
+  SEND_RATE_PER_SEC: int(0).describe('global messages/second across all workers; 0 = unlimited'),
+  WORKER_CONCURRENCY: int(20, 1).describe('email jobs in flight per worker process'),
+  SEND_ATTEMPTS: int(6, 1).describe('recipient-level tries before a person goes to post'),
+  BACKOFF_BASE_MS: int(60_000, 1).describe('first retry delay; doubles each attempt, with jitter'),
+  BACKOFF_MAX_MS: int(3_600_000, 1).describe('largest retry delay'),
+  INFRA_RETRY_MS: int(30_000, 1).describe('delay after a relay/connection failure (does not use up attempts)'),
+  OUTAGE_PAUSE_MS: int(600_000, 1).describe('a relay outage this long pauses the campaign'),
+  THROTTLE_BACKOFF_MS: int(1_000, 1).describe('how long the queue rests after the provider throttles'),
+  ERROR_BUDGET: int(50, 0).describe('message-problem failures (5.7.x) before a campaign pauses itself'),
+  SEND_LEASE_MS: int(120_000, 1).describe('a notice claimed this long ago with no outcome may be claimed again'),
+  WORKER_LOCK_MS: int(30_000, 1000).describe('BullMQ job lock; a killed worker\'s jobs return after this'),
+  RECONCILE_INTERVAL_MS: int(60_000, 100).describe('how often a worker looks for notices with no live job'),
+  RELAY_PAGE_SIZE: int(1000, 1).describe('notices per page when launching'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_FILE: z.string().optional().describe('write logs to this file instead of stderr'),
+  NOTICE_DATA_DIR: z.string().optional().describe('where services.sh keeps data (default .data/)'),
+  DEMO_KEEP_SERVICES: bool(true).describe('leave Redis/Postgres running after `notice demo`'),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`configuration problems:\n  ${problems.join('\n  ')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parse the environment once; list every problem. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Partial<Record<keyof Config, string>> = {}): Config {
+  const source: Record<string, string | undefined> = {};
+  for (const key of Object.keys(configSchema.shape)) source[key] = env[key] === '' ? undefined : env[key];
+  Object.assign(source, overrides);
+  const parsed = configSchema.safeParse(source);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  return parsed.data;
+}
+
+/** Describe every key (for `notice config` and the README). */
+export function describeConfig(): Array<{ key: string; description: string }> {
+  return Object.entries(configSchema.shape).map(([key, schema]) => ({
+    key,
+    description: (schema as z.ZodType).description ?? '',
+  }));
+}

@@ -1,0 +1,163 @@
+// Notices and their ledger. Every state change goes through transition(): one statement that
+// locks the rows, checks the state they are in, updates them and appends one ledger row each.
+import type pg from 'pg';
+import type { NoticeState } from '../domain/notice-state.ts';
+
+export type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;
+
+export interface NoticeRow {
+  id: number;
+  campaign_id: number;
+  customer_id: string;
+  notice_code: string;
+  name: string;
+  email: string | null;
+  email_normalized: string | null;
+  postal_code: string | null;
+  prefecture: string;
+  city: string;
+  address_line1: string;
+  address_line2: string;
+  locale: string;
+  segment: string;
+  extra: Record<string, string>;
+  state: NoticeState;
+  attempts: number;
+  claimed_at: Date | null;
+  message_id: string | null;
+}
+
+/** Columns a transition may set, with the SQL type of their parameter. */
+const SETTABLE = {
+  channel: 'text',
+  message_id: 'text',
+  provider_message_id: 'text',
+  smtp_reply: 'text',
+  template_version: 'text',
+  last_error: 'text',
+} as const;
+type Settable = keyof typeof SETTABLE;
+
+export interface TransitionOptions {
+  ids: readonly number[];
+  from: readonly NoticeState[];
+  to: NoticeState;
+  channel?: 'email' | 'postal' | null;
+  detail?: Record<string, unknown>;
+  set?: Partial<Record<Settable, string | null>>;
+  /** Only while the notice's campaign is running (claims). */
+  requireRunning?: boolean;
+  /** A notice in 'sending' qualifies only if claimed longer ago than this (a crashed worker's lease). */
+  staleSendingMs?: number;
+  /** Extra SQL assignments, from code in this file only (never from input). */
+  also?: 'claim' | 'unclaim' | 'sent' | 'refund-attempt';
+}
+
+const ALSO: Record<NonNullable<TransitionOptions['also']>, string> = {
+  claim: 'attempts = n.attempts + 1, claimed_at = now()',
+  unclaim: 'claimed_at = null',
+  sent: 'sent_at = now(), claimed_at = null',
+  'refund-attempt': 'attempts = greatest(n.attempts - 1, 0), claimed_at = null',
+};
+
+export type TransitionedRow = NoticeRow & { from_state: NoticeState };
+
+export async function transition(db: Queryable, o: TransitionOptions): Promise<TransitionedRow[]> {
+  if (o.ids.length === 0) return [];
+  const params: unknown[] = [o.ids, o.from, o.to, o.channel ?? null, JSON.stringify(o.detail ?? {})];
+  const sets = ['state = $3', 'updated_at = now()', 'channel = coalesce($4, n.channel)'];
+  for (const [col, value] of Object.entries(o.set ?? {})) {
+    if (!(col in SETTABLE)) throw new Error(`transition: ${col} is not settable`);
+    params.push(value);
+    sets.push(`${col} = $${params.length}::${SETTABLE[col as Settable]}`);
+  }
+  if (o.also) sets.push(ALSO[o.also]);
+  let stale = '';
+  if (o.staleSendingMs !== undefined) {
+    params.push(o.staleSendingMs);
+    stale = `and (n.state <> 'sending' or n.claimed_at is null or n.claimed_at < now() - make_interval(secs => $${params.length}::double precision / 1000))`;
+  }
+  const running = o.requireRunning ? `and exists (select 1 from campaigns c where c.id = n.campaign_id and c.state = 'running')` : '';
+  const sql = `
+    with o as (
+      select n.id, n.state as from_state from notices n
+      where n.id = any($1::bigint[]) and n.state = any($2::text[]) ${running} ${stale}
+      order by n.id
+      for update of n
+    ), u as (
+      update notices n set ${sets.join(', ')} from o where n.id = o.id and n.state = o.from_state
+      returning n.*, o.from_state
+    ), e as (
+      insert into notice_events (notice_id, campaign_id, from_state, to_state, channel, detail)
+      select u.id, u.campaign_id, u.from_state, $3, coalesce($4, u.channel), $5::jsonb from u
+    )
+    select * from u order by id`;
+  const { rows } = await db.query(sql, params);
+  return rows as TransitionedRow[];
+}
+
+export type ClaimedNotice = TransitionedRow & {
+  campaign_name: string;
+  campaign_template_version: string;
+  campaign_extra_vars: string[];
+  campaign_in_outage: boolean;
+  suppressed: boolean;
+};
+
+/**
+ * The claim: queued (or sending past its lease) → sending, only while the campaign runs, with
+ * what the send needs (campaign, suppression) in the same round trip.
+ */
+export async function claimForSend(db: Queryable, noticeId: number, leaseMs: number): Promise<ClaimedNotice | null> {
+  const { rows } = await db.query(
+    `with o as (
+       select n.id, n.state as from_state from notices n
+       join campaigns c on c.id = n.campaign_id and c.state = 'running'
+       where n.id = $1 and (n.state = 'queued' or (n.state = 'sending' and n.claimed_at < now() - make_interval(secs => $2::double precision / 1000)))
+       for update of n
+     ), u as (
+       update notices n set state = 'sending', channel = 'email', attempts = n.attempts + 1, claimed_at = now(), updated_at = now()
+       from o where n.id = o.id returning n.*, o.from_state
+     ), e as (
+       insert into notice_events (notice_id, campaign_id, from_state, to_state, channel, detail)
+       select id, campaign_id, from_state, 'sending', 'email', jsonb_build_object('attempt', attempts) from u
+     )
+     select u.*, c.name as campaign_name, c.template_version as campaign_template_version, c.extra_vars as campaign_extra_vars,
+            c.outage_since is not null as campaign_in_outage,
+            exists (select 1 from suppressions s where s.email_normalized = u.email_normalized) as suppressed
+     from u join campaigns c on c.id = u.campaign_id`,
+    [noticeId, leaseMs],
+  );
+  return (rows[0] as ClaimedNotice) ?? null;
+}
+
+export async function getNotice(db: Queryable, id: number): Promise<NoticeRow | null> {
+  const { rows } = await db.query('select * from notices where id = $1', [id]);
+  return (rows[0] as NoticeRow) ?? null;
+}
+
+export async function isSuppressed(db: Queryable, emailNormalized: string): Promise<boolean> {
+  const { rows } = await db.query('select 1 from suppressions where email_normalized = $1', [emailNormalized]);
+  return rows.length > 0;
+}
+
+export async function suppress(db: Queryable, emailNormalized: string, reason: 'hard_bounce' | 'complaint' | 'ops', detail: string): Promise<void> {
+  await db.query(
+    'insert into suppressions (email_normalized, reason, detail) values ($1, $2, $3) on conflict (email_normalized) do nothing',
+    [emailNormalized, reason, detail],
+  );
+}
+
+export interface NoticeEvent {
+  id: number;
+  at: Date;
+  from_state: string | null;
+  to_state: string;
+  channel: string | null;
+  detail: Record<string, unknown>;
+}
+
+export async function eventsOf(db: Queryable, noticeId: number): Promise<NoticeEvent[]> {
+  const { rows } = await db.query('select id, at, from_state, to_state, channel, detail from notice_events where notice_id = $1 order by id', [noticeId]);
+  return rows as NoticeEvent[];
+}

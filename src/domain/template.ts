@@ -1,0 +1,129 @@
+// Template sets: one variant per segment × locale, four files each. Validated whole at
+// `campaign create`; rendering is plain {{variable}} substitution (no logic), HTML-escaped in HTML.
+// A logic-less substitution is all a legal notice needs, and it makes "unknown variable" a check
+// we can do before anyone is sent anything.
+
+export const TEMPLATE_KINDS = ['subject.txt', 'html', 'txt', 'letter.md'] as const;
+export type TemplateKind = (typeof TEMPLATE_KINDS)[number];
+
+export const BASE_VARIABLES = [
+  'customer_id', 'name', 'email', 'notice_code', 'postal_code', 'prefecture', 'city', 'address_line1', 'address_line2',
+  'locale', 'segment', 'campaign_name',
+] as const;
+
+export interface TemplateVariant {
+  subject: string;
+  html: string;
+  text: string;
+  letter: string;
+}
+
+export interface TemplateSet {
+  /** key: `${segment}.${locale}` */
+  variants: Map<string, TemplateVariant>;
+  segments: Set<string>;
+  locales: Set<string>;
+}
+
+export class TemplateError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`template set is not usable:\n  ${problems.join('\n  ')}`);
+    this.name = 'TemplateError';
+  }
+}
+
+const FILE = /^([a-z0-9_-]+)\.([a-zA-Z]{2}(?:-[a-zA-Z]{2})?)\.(subject\.txt|html|txt|letter\.md)$/;
+const VAR = /\{\{\s*([a-zA-Z_][a-zA-Z0-9_]*)\s*\}\}/g;
+const VOID = new Set(['area', 'base', 'br', 'col', 'embed', 'hr', 'img', 'input', 'link', 'meta', 'source', 'track', 'wbr']);
+
+/** Tags that are opened and not closed, or closed and not opened, in order. */
+export function unbalancedTags(html: string): string[] {
+  const problems: string[] = [];
+  const stack: string[] = [];
+  const body = html.replace(/<!--[\s\S]*?-->/g, '').replace(/<!doctype[^>]*>/gi, '');
+  for (const m of body.matchAll(/<(\/?)([a-zA-Z][a-zA-Z0-9-]*)\b[^>]*?(\/?)>/g)) {
+    const [, closing, rawName, selfClosing] = m;
+    const name = rawName.toLowerCase();
+    if (VOID.has(name) || selfClosing) continue;
+    if (!closing) stack.push(name);
+    else if (stack[stack.length - 1] === name) stack.pop();
+    else problems.push(stack.includes(name) ? `<${stack.pop()}> is not closed before </${name}>` : `</${name}> closes nothing`);
+  }
+  for (const open of stack) problems.push(`<${open}> is never closed`);
+  return problems;
+}
+
+export function variablesOf(text: string): string[] {
+  return [...text.matchAll(VAR)].map((m) => m[1]);
+}
+
+/** Build and check a template set from file name → content. Every problem is listed. */
+export function parseTemplateSet(files: ReadonlyMap<string, string>, extraVariables: readonly string[] = []): TemplateSet {
+  const problems: string[] = [];
+  const known = new Set<string>([...BASE_VARIABLES, ...extraVariables]);
+  const found = new Map<string, Partial<Record<TemplateKind, string>>>();
+  for (const [file, content] of files) {
+    const m = FILE.exec(file);
+    if (!m) {
+      if (!file.startsWith('.') && !/^readme/i.test(file)) problems.push(`${file}: not a template file name (<segment>.<locale>.subject.txt|html|txt|letter.md)`);
+      continue;
+    }
+    const key = `${m[1]}.${m[2]}`;
+    const entry = found.get(key) ?? {};
+    entry[m[3] as TemplateKind] = content;
+    found.set(key, entry);
+    const opens = (content.match(/\{\{/g) ?? []).length;
+    const closes = (content.match(/\}\}/g) ?? []).length;
+    const vars = variablesOf(content);
+    if (opens !== vars.length || closes !== vars.length) problems.push(`${file}: unbalanced or malformed {{ }}`);
+    for (const v of new Set(vars)) if (!known.has(v)) problems.push(`${file}: unknown variable {{${v}}}`);
+    if (m[3] === 'html') for (const p of unbalancedTags(content)) problems.push(`${file}: ${p}`);
+    if (m[3] === 'subject.txt' && content.trim().includes('\n')) problems.push(`${file}: subject must be one line`);
+    if (content.trim() === '') problems.push(`${file}: is empty`);
+  }
+  const segments = new Set([...found.keys()].map((k) => k.split('.')[0]));
+  const locales = new Set([...found.keys()].map((k) => k.split('.')[1]));
+  if (found.size === 0) problems.push('no template files found');
+  for (const s of segments) {
+    for (const l of locales) {
+      const entry = found.get(`${s}.${l}`);
+      for (const kind of TEMPLATE_KINDS) if (!entry?.[kind]) problems.push(`missing ${s}.${l}.${kind}`);
+    }
+  }
+  if (problems.length) throw new TemplateError(problems);
+  const variants = new Map<string, TemplateVariant>();
+  for (const [key, e] of found) {
+    variants.set(key, { subject: e['subject.txt']!.trim(), html: e.html!, text: e.txt!, letter: e['letter.md']! });
+  }
+  return { variants, segments, locales };
+}
+
+export function escapeHtml(s: string): string {
+  return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
+}
+
+export function renderText(template: string, vars: Readonly<Record<string, string>>): string {
+  return template.replace(VAR, (_, name: string) => vars[name] ?? '');
+}
+
+export function renderHtml(template: string, vars: Readonly<Record<string, string>>): string {
+  return template.replace(VAR, (_, name: string) => escapeHtml(vars[name] ?? ''));
+}
+
+/** Headers get one line, no controls: a CRLF in a name must never start a new header. */
+export function renderHeader(template: string, vars: Readonly<Record<string, string>>): string {
+  // eslint-disable-next-line no-control-regex
+  return renderText(template, vars).replace(/[\u0000-\u001f\u007f]+/g, ' ').trim();
+}
+
+export interface RenderedMessage {
+  subject: string;
+  html: string;
+  text: string;
+}
+
+export function renderVariant(set: TemplateSet, segment: string, locale: string, vars: Readonly<Record<string, string>>): RenderedMessage {
+  const v = set.variants.get(`${segment}.${locale}`);
+  if (!v) throw new TemplateError([`no template for ${segment}.${locale}`]);
+  return { subject: renderHeader(v.subject, vars), html: renderHtml(v.html, vars), text: renderText(v.text, vars) };
+}

@@ -1,0 +1,180 @@
+// Streaming import: file → (Shift_JIS decode) → csv-parse → validate → COPY into a staging table
+// → dedupe → notices + ledger, all in one transaction: a file is imported whole or not at all,
+// and its bad rows are reported with line, field and reason.
+import { createReadStream } from 'node:fs';
+import { stat } from 'node:fs/promises';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { parse } from 'csv-parse';
+import iconv from 'iconv-lite';
+import pgCopy from 'pg-copy-streams';
+import type { Db } from '../db/pool.ts';
+import { withTransaction } from '../db/pool.ts';
+import { getCampaign } from '../db/campaign-store.ts';
+import { REQUIRED_COLUMNS, isCardColumn, validateRow, type RowIssue } from '../domain/recipient.ts';
+import type { TemplateCache } from '../templates/template-store.ts';
+import { copyLine } from './copy-text.ts';
+import { newNoticeCode } from './notice-code.ts';
+
+export type Encoding = 'utf8' | 'shift_jis';
+
+export interface LineIssue extends RowIssue {
+  line: number;
+}
+
+export interface ImportReport {
+  file: string;
+  campaignId: number;
+  rows: number;
+  accepted: number;
+  duplicates: LineIssue[];
+  rejected: LineIssue[];
+  warnings: LineIssue[];
+  droppedColumns: string[];
+}
+
+export class ImportFileError extends Error {
+  constructor(readonly file: string, readonly line: number, message: string) {
+    super(`${file}: line ${line}: ${message}`);
+    this.name = 'ImportFileError';
+  }
+}
+
+export interface ImportOptions {
+  campaignId: number;
+  file: string;
+  encoding: Encoding;
+  onProgress?: (p: { bytes: number; totalBytes: number; rows: number }) => void;
+}
+
+const OPTIONAL_COLUMNS = new Set(['address_line2', 'locale']);
+const STAGE_COLUMNS = [
+  'line', 'customer_id', 'notice_code', 'name', 'email', 'email_normalized', 'postal_code', 'prefecture', 'city',
+  'address_line1', 'address_line2', 'locale', 'segment', 'extra',
+];
+
+export async function importCsv(db: Db, templates: TemplateCache, o: ImportOptions): Promise<ImportReport> {
+  const campaign = await getCampaign(db, o.campaignId);
+  if (!campaign) throw new ImportFileError(o.file, 0, `campaign ${o.campaignId} does not exist`);
+  if (campaign.state === 'cancelled') throw new ImportFileError(o.file, 0, `campaign ${o.campaignId} is cancelled`);
+  const set = await templates.get(campaign.template_version, campaign.extra_vars);
+  const fileName = path.basename(o.file);
+  const totalBytes = (await stat(o.file).catch(() => null))?.size;
+  if (totalBytes === undefined) throw new ImportFileError(fileName, 0, 'cannot read the file');
+
+  const report: ImportReport = { file: fileName, campaignId: o.campaignId, rows: 0, accepted: 0, duplicates: [], rejected: [], warnings: [], droppedColumns: [] };
+  const rules = { segments: set.segments, locales: set.locales, defaultLocale: set.locales.has('ja') ? 'ja' : [...set.locales][0], extraColumns: [] as string[] };
+
+  return withTransaction(db, async (client) => {
+    // One import per campaign at a time: dedupe against what is already there must see it all.
+    await client.query('select pg_advisory_xact_lock(7310002, $1::int)', [o.campaignId]);
+    await client.query(`create temp table stage (
+      line integer, customer_id text, notice_code text, name text, email text, email_normalized text, postal_code text,
+      prefecture text, city text, address_line1 text, address_line2 text, locale text, segment text, extra jsonb
+    ) on commit drop`);
+
+    let bytes = 0;
+    const input = createReadStream(o.file);
+    input.on('data', (chunk) => {
+      bytes += chunk.length;
+    });
+    const parser = parse({ bom: true, info: true, skip_empty_lines: true, relax_column_count: true, skip_records_with_error: true });
+    parser.on('skip', (err: Error & { lines?: number }) => {
+      report.rejected.push({ line: err.lines ?? 0, field: 'row', reason: `not valid CSV: ${err.message.replace(/\s+/g, ' ').slice(0, 200)}` });
+    });
+    let header: string[] | null = null;
+    const toCopy = async function* (records: AsyncIterable<{ record: string[]; info: { lines: number } }>) {
+      for await (const { record, info } of records) {
+        const line = info.lines;
+        if (!header) {
+          header = record.map((h) => h.trim().normalize('NFKC').toLowerCase());
+          const missing = REQUIRED_COLUMNS.filter((c) => !OPTIONAL_COLUMNS.has(c) && !header!.includes(c));
+          if (missing.length) throw new ImportFileError(fileName, line, `header is missing column(s): ${missing.join(', ')}`);
+          const extras = header.filter((h) => !(REQUIRED_COLUMNS as readonly string[]).includes(h));
+          report.droppedColumns = extras.filter(isCardColumn);
+          rules.extraColumns = extras.filter((h) => !isCardColumn(h));
+          const undeclared = campaign.extra_vars.filter((v) => !header!.includes(v));
+          if (undeclared.length) throw new ImportFileError(fileName, line, `header is missing column(s) the templates use: ${undeclared.join(', ')}`);
+          continue;
+        }
+        report.rows++;
+        if (report.rows % 5000 === 0) o.onProgress?.({ bytes, totalBytes, rows: report.rows });
+        if (record.length !== header.length) {
+          report.rejected.push({ line, field: 'row', reason: `has ${record.length} fields, the header has ${header.length}` });
+          continue;
+        }
+        const row: Record<string, string> = {};
+        header.forEach((h, i) => (row[h] = record[i]));
+        const result = validateRow(row, rules);
+        if (!result.ok) {
+          for (const e of result.errors) report.rejected.push({ line, ...e });
+          continue;
+        }
+        for (const w of result.warnings) report.warnings.push({ line, ...w });
+        const r = result.recipient;
+        yield copyLine([
+          line, r.customerId, newNoticeCode(), r.name, r.email, r.emailNormalized, r.postalCode, r.prefecture, r.city,
+          r.addressLine1, r.addressLine2, r.locale, r.segment, JSON.stringify(r.extra),
+        ]);
+      }
+    };
+    const copy = client.query(pgCopy.from(`copy stage (${STAGE_COLUMNS.join(', ')}) from stdin`));
+    if (o.encoding === 'shift_jis') await pipeline(input, iconv.decodeStream('cp932'), parser, toCopy, copy);
+    else await pipeline(input, parser, toCopy, copy);
+    if (!header) throw new ImportFileError(fileName, 1, 'the file is empty (a header row is required)');
+    o.onProgress?.({ bytes: totalBytes, totalBytes, rows: report.rows });
+
+    await client.query('create index on stage (customer_id, line); create index on stage (email_normalized, line); analyze stage');
+    report.duplicates.push(...(await removeDuplicates(client, o.campaignId, 'customer_id')));
+    report.duplicates.push(...(await removeDuplicates(client, o.campaignId, 'email_normalized')));
+    report.duplicates.sort((a, b) => a.line - b.line);
+    report.rejected.sort((a, b) => a.line - b.line);
+
+    const run = await client.query(
+      'insert into import_runs (campaign_id, file_name, accepted, duplicates, rejected, report) values ($1, $2, 0, $3, $4, $5) returning id',
+      [o.campaignId, fileName, report.duplicates.length, new Set(report.rejected.map((r) => r.line)).size,
+        JSON.stringify({ duplicates: report.duplicates, rejected: report.rejected, warnings: report.warnings, droppedColumns: report.droppedColumns })],
+    );
+    const importRunId = run.rows[0].id as number;
+    const inserted = await client.query(
+      `with ins as (
+         insert into notices (campaign_id, customer_id, notice_code, name, email, email_normalized, postal_code, prefecture, city,
+                              address_line1, address_line2, locale, segment, extra, import_line)
+         select $1, customer_id, notice_code, name, email, email_normalized, postal_code, prefecture, city,
+                address_line1, address_line2, locale, segment, extra, line
+         from stage order by line
+         returning id
+       )
+       insert into notice_events (notice_id, campaign_id, from_state, to_state, detail)
+       select id, $1, null, 'pending', jsonb_build_object('import_run', $2::bigint) from ins`,
+      [o.campaignId, importRunId],
+    );
+    report.accepted = inserted.rowCount ?? 0;
+    await client.query('update import_runs set accepted = $2 where id = $1', [importRunId, report.accepted]);
+    return report;
+  });
+}
+
+type Column = 'customer_id' | 'email_normalized';
+
+/** Drop later occurrences within the file and people already in the campaign; say which line each repeats. */
+async function removeDuplicates(client: { query: Db['query'] }, campaignId: number, column: Column): Promise<LineIssue[]> {
+  const label = column === 'customer_id' ? 'customer_id' : 'email';
+  const { rows } = await client.query(
+    `with ranked as (
+       select line, min(line) over (partition by ${column}) as first_line from stage where ${column} is not null
+     ), d as (
+       delete from stage s using ranked r
+       where s.line = r.line and (r.line > r.first_line
+         or exists (select 1 from notices n where n.campaign_id = $1 and n.${column} = s.${column}))
+       returning s.line, r.first_line
+     )
+     select line, first_line from d order by line`,
+    [campaignId],
+  );
+  return rows.map((r) => ({
+    line: r.line as number,
+    field: label,
+    reason: r.line === r.first_line ? `${label} is already in this campaign` : `${label} repeats line ${r.first_line}`,
+  }));
+}

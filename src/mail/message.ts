@@ -1,0 +1,54 @@
+// From a notice to the message that leaves: variables, rendering, Message-ID, VERP.
+import type { NoticeRow } from '../db/notice-store.ts';
+import { renderVariant, type TemplateSet } from '../domain/template.ts';
+import type { OutgoingMessage } from './transport.ts';
+import { verpAddress } from './verp.ts';
+
+export interface MessageSettings {
+  from: string;
+  bounceDomain: string;
+  verpSecret: string;
+}
+
+export function templateVariables(n: NoticeRow, campaignName: string): Record<string, string> {
+  return {
+    ...n.extra,
+    customer_id: n.customer_id,
+    name: n.name,
+    email: n.email ?? '',
+    notice_code: n.notice_code,
+    postal_code: n.postal_code ?? '',
+    prefecture: n.prefecture,
+    city: n.city,
+    address_line1: n.address_line1,
+    address_line2: n.address_line2,
+    locale: n.locale,
+    segment: n.segment,
+    campaign_name: campaignName,
+  };
+}
+
+function domainOf(from: string): string {
+  const m = /@([^>\s]+)>?\s*$/.exec(from);
+  return m ? m[1] : 'localhost';
+}
+
+/** Stable per notice: a resend after a crash carries the same Message-ID. */
+export function messageIdFor(n: Pick<NoticeRow, 'id' | 'campaign_id' | 'notice_code'>, from: string): string {
+  return `<notice-${n.campaign_id}-${n.id}-${n.notice_code}@${domainOf(from)}>`;
+}
+
+export function buildMessage(n: NoticeRow, campaignName: string, templates: TemplateSet, s: MessageSettings): OutgoingMessage {
+  const rendered = renderVariant(templates, n.segment, n.locale, templateVariables(n, campaignName));
+  return {
+    from: s.from,
+    // eslint-disable-next-line no-control-regex
+    to: { name: n.name.replace(/[\u0000-\u001f\u007f]+/g, ' '), address: n.email! },
+    returnPath: verpAddress(s.verpSecret, s.bounceDomain, n.id),
+    subject: rendered.subject,
+    html: rendered.html,
+    text: rendered.text,
+    messageId: messageIdFor(n, s.from),
+    headers: { 'X-Notice-Id': String(n.id), 'X-Notice-Code': n.notice_code, 'Auto-Submitted': 'auto-generated' },
+  };
+}

@@ -1,0 +1,131 @@
+// Sending one notice: claim it, build the message, send, and record what happened. The worker maps
+// the outcome to BullMQ; this file decides. Postgres is the truth: the claim is a conditional
+// UPDATE, so a job that runs twice sends once.
+import type { Db } from '../db/pool.ts';
+import { chargeMessageError, clearOutage, noteOutage, setCampaignState } from '../db/campaign-store.ts';
+import { claimForSend, getNotice, suppress, transition, type NoticeRow } from '../db/notice-store.ts';
+import { retryDelayMs } from '../domain/backoff.ts';
+import { classifySendError } from '../domain/send-error.ts';
+import { TemplateError } from '../domain/template.ts';
+import type { Logger } from '../logger.ts';
+import type { TemplateCache } from '../templates/template-store.ts';
+import { buildMessage, type MessageSettings } from './message.ts';
+import { SendFailureError, type MailTransport } from './transport.ts';
+
+export interface SendPolicy {
+  maxAttempts: number;
+  backoffBaseMs: number;
+  backoffMaxMs: number;
+  infraRetryMs: number;
+  outagePauseMs: number;
+  throttleBackoffMs: number;
+  errorBudget: number;
+  leaseMs: number;
+}
+
+export type SendOutcome =
+  | { kind: 'sent' }
+  | { kind: 'skipped'; reason: string }
+  | { kind: 'retry'; delayMs: number; reason: string }
+  | { kind: 'throttled'; delayMs: number }
+  | { kind: 'postal'; reason: string }
+  | { kind: 'needs_review'; reason: string }
+  | { kind: 'paused'; reason: string };
+
+export interface NoticeSenderDeps {
+  db: Db;
+  transport: MailTransport;
+  templates: TemplateCache;
+  message: MessageSettings;
+  policy: SendPolicy;
+  /** Hand people to the postal route (enqueue their postal jobs). */
+  enqueuePostal: (notices: Array<{ id: number; campaign_id: number }>) => Promise<void>;
+  log: Logger;
+}
+
+export function makeNoticeSender(d: NoticeSenderDeps) {
+  const toPostal = async (n: NoticeRow, from: 'sending' | 'queued', reason: string, detail: Record<string, unknown> = {}) => {
+    const moved = await transition(d.db, { ids: [n.id], from: [from], to: 'postal_queued', channel: 'postal', detail: { reason, ...detail }, also: 'unclaim' });
+    if (moved.length) await d.enqueuePostal(moved);
+    return { kind: 'postal', reason } as const;
+  };
+
+  return async function sendNotice(noticeId: number): Promise<SendOutcome> {
+    const n = await claimForSend(d.db, noticeId, d.policy.leaseMs);
+    if (!n) return whyNotClaimed(d.db, noticeId, d.policy.leaseMs);
+    const log = d.log.child({ noticeId, campaignId: n.campaign_id, attempt: n.attempts });
+
+    if (!n.email_normalized) return toPostal(n, 'sending', 'no_email');
+    if (n.suppressed) return toPostal(n, 'sending', 'suppressed');
+
+    let message;
+    try {
+      const templates = await d.templates.get(n.campaign_template_version, n.campaign_extra_vars);
+      message = buildMessage(n, n.campaign_name, templates, d.message);
+    } catch (err) {
+      if (!(err instanceof TemplateError)) throw err;
+      await transition(d.db, { ids: [n.id], from: ['sending'], to: 'needs_review', detail: { class: 'template', reason: err.message }, set: { last_error: err.message }, also: 'unclaim' });
+      await chargeMessageError(d.db, n.campaign_id, d.policy.errorBudget);
+      return { kind: 'needs_review', reason: 'template' };
+    }
+
+    let result;
+    try {
+      result = await d.transport.send(message);
+    } catch (err) {
+      if (!(err instanceof SendFailureError)) throw err;
+      const c = classifySendError(err.failure);
+      const detail = { class: c.class, status: c.status, reply: c.reply, attempt: n.attempts };
+      log.info({ class: c.class, status: c.status }, 'send failed');
+      switch (c.class) {
+        case 'hard':
+          await suppress(d.db, n.email_normalized, 'hard_bounce', c.reply);
+          return toPostal(n, 'sending', 'hard_bounce', detail);
+        case 'transient_recipient':
+          if (n.attempts >= d.policy.maxAttempts) return toPostal(n, 'sending', 'soft_exhausted', detail);
+          await transition(d.db, { ids: [n.id], from: ['sending'], to: 'queued', detail, set: { last_error: c.reply }, also: 'unclaim' });
+          return { kind: 'retry', delayMs: retryDelayMs(n.attempts, d.policy.backoffBaseMs, d.policy.backoffMaxMs), reason: c.reply };
+        case 'transient_infra': {
+          await transition(d.db, { ids: [n.id], from: ['sending'], to: 'queued', detail, set: { last_error: c.reply }, also: 'refund-attempt' });
+          const paused = await noteOutage(d.db, n.campaign_id, d.policy.outagePauseMs, c.reply);
+          if (paused) {
+            log.error({ reply: c.reply }, 'campaign paused: mail relay outage');
+            return { kind: 'paused', reason: 'outage' };
+          }
+          return { kind: 'retry', delayMs: d.policy.infraRetryMs, reason: c.reply };
+        }
+        case 'throttled':
+          await transition(d.db, { ids: [n.id], from: ['sending'], to: 'queued', detail, also: 'refund-attempt' });
+          return { kind: 'throttled', delayMs: d.policy.throttleBackoffMs };
+        case 'message':
+          await transition(d.db, { ids: [n.id], from: ['sending'], to: 'needs_review', detail, set: { last_error: c.reply }, also: 'unclaim' });
+          if (await chargeMessageError(d.db, n.campaign_id, d.policy.errorBudget)) log.error('campaign paused: error budget spent');
+          return { kind: 'needs_review', reason: c.reply };
+        case 'config':
+          // Our fault, not theirs: put the person back and stop the campaign; nobody goes to post.
+          await transition(d.db, { ids: [n.id], from: ['sending'], to: 'queued', detail, set: { last_error: c.reply }, also: 'refund-attempt' });
+          await setCampaignState(d.db, n.campaign_id, ['running'], 'paused', `sending configuration problem: ${c.reply}`);
+          log.error({ reply: c.reply }, 'campaign paused: our sending configuration was refused');
+          return { kind: 'paused', reason: c.reply };
+      }
+    }
+
+    const recorded = await transition(d.db, {
+      ids: [n.id], from: ['sending'], to: 'sent', also: 'sent',
+      set: { message_id: message.messageId, provider_message_id: result.providerMessageId, smtp_reply: result.reply, template_version: n.campaign_template_version, last_error: null },
+      detail: { message_id: message.messageId, provider_message_id: result.providerMessageId, reply: result.reply, template_version: n.campaign_template_version, attempt: n.attempts },
+    });
+    // Someone took the notice from us mid-send (lease expired): the send stands, but say so.
+    if (!recorded.length) log.warn('notice changed state while sending; accepted send not recorded as sent');
+    if (n.campaign_in_outage) await clearOutage(d.db, n.campaign_id);
+    return { kind: 'sent' };
+  };
+}
+
+async function whyNotClaimed(db: Db, noticeId: number, leaseMs: number): Promise<SendOutcome> {
+  const n = await getNotice(db, noticeId);
+  if (!n) return { kind: 'skipped', reason: 'no such notice' };
+  if (n.state === 'sending') return { kind: 'retry', delayMs: leaseMs, reason: 'claimed by another worker' };
+  if (n.state === 'queued') return { kind: 'skipped', reason: 'campaign not running' };
+  return { kind: 'skipped', reason: `already ${n.state}` };
+}

@@ -1,0 +1,48 @@
+// Amazon SES: SendRawEmail with the MIME built by nodemailer's composer, so both transports send
+// byte-for-byte the same message.
+import { SESClient, SendRawEmailCommand } from '@aws-sdk/client-ses';
+import MailComposer from 'nodemailer/lib/mail-composer';
+import type { MailTransport, OutgoingMessage, SendResult } from './transport.ts';
+import { SendFailureError } from './transport.ts';
+import { toMailOptions } from './smtp.ts';
+
+export interface SesOptions {
+  region: string;
+  endpoint?: string;
+  accessKeyId?: string;
+  secretAccessKey?: string;
+}
+
+export function buildRawMessage(m: OutgoingMessage): Promise<Buffer> {
+  // keepBcc off, Return-Path is the envelope's business (SES sets it from Source).
+  return new MailComposer(toMailOptions(m)).compile().build();
+}
+
+export function makeSesTransport(o: SesOptions): MailTransport {
+  const client = new SESClient({
+    region: o.region,
+    endpoint: o.endpoint,
+    maxAttempts: 1, // retries are ours: classified, backed off, and counted in Postgres
+    credentials: o.accessKeyId && o.secretAccessKey ? { accessKeyId: o.accessKeyId, secretAccessKey: o.secretAccessKey } : undefined,
+  });
+  return {
+    async send(m): Promise<SendResult> {
+      const raw = await buildRawMessage(m);
+      try {
+        const out = await client.send(
+          new SendRawEmailCommand({ RawMessage: { Data: raw }, Source: m.returnPath, Destinations: [m.to.address] }),
+        );
+        return { providerMessageId: out.MessageId ?? null, reply: `SES accepted ${out.MessageId ?? ''}`.trim() };
+      } catch (err) {
+        const e = err as { name?: string; message?: string; code?: string; $metadata?: { httpStatusCode?: number } };
+        throw new SendFailureError(
+          { transport: 'ses', name: e.name, code: e.code, message: e.message ?? String(err), httpStatus: e.$metadata?.httpStatusCode },
+          { cause: err },
+        );
+      }
+    },
+    async close() {
+      client.destroy();
+    },
+  };
+}

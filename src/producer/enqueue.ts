@@ -1,0 +1,27 @@
+// Putting notices on queues. Ids only; deterministic job ids so a repeat adds nothing while the
+// job is live.
+import { JOB, jobId } from '../../queues/names.ts';
+import type { Queues } from '../../queues/queues.ts';
+
+export interface NoticeRef {
+  id: number;
+  campaign_id: number;
+}
+
+const CHUNK = 1000;
+
+export async function enqueueEmail(queues: Queues, notices: readonly NoticeRef[]): Promise<void> {
+  for (let i = 0; i < notices.length; i += CHUNK) {
+    await queues.email.addBulk(
+      notices.slice(i, i + CHUNK).map((n) => ({ name: JOB.sendEmail, data: { noticeId: n.id, campaignId: n.campaign_id }, opts: { jobId: jobId.email(n.id) } })),
+    );
+  }
+}
+
+export async function enqueuePostal(queues: Queues, notices: readonly NoticeRef[]): Promise<void> {
+  for (let i = 0; i < notices.length; i += CHUNK) {
+    await queues.postal.addBulk(
+      notices.slice(i, i + CHUNK).map((n) => ({ name: JOB.routePostal, data: { noticeId: n.id, campaignId: n.campaign_id }, opts: { jobId: jobId.postal(n.id) } })),
+    );
+  }
+}

@@ -1,0 +1,76 @@
+// Postgres alone must be enough to finish a campaign. The reconciler pages through notices that
+// should have a live job (queued, sending past its lease, postal_queued) in running campaigns and
+// re-enqueues those whose job Redis no longer has: flushed, lost, or never added after a crash.
+import type { Redis } from 'ioredis';
+import type { Db } from '../db/pool.ts';
+import { jobId } from '../../queues/names.ts';
+import type { Queues } from '../../queues/queues.ts';
+import { enqueueEmail, enqueuePostal, type NoticeRef } from './enqueue.ts';
+
+export interface ReconcileResult {
+  checked: number;
+  email: number;
+  postal: number;
+}
+
+export interface ReconcileDeps {
+  db: Db;
+  queues: Queues;
+  redis: Redis;
+  pageSize: number;
+  leaseMs: number;
+}
+
+const LOCK_KEY = 7_310_003;
+
+async function missingJobs(redis: Redis, queue: Queues['email'] | Queues['postal'], ids: string[]): Promise<boolean[]> {
+  if (!ids.length) return [];
+  const pipe = redis.pipeline();
+  for (const id of ids) pipe.exists(queue.toKey(id));
+  const results = (await pipe.exec()) ?? [];
+  return results.map(([err, n]) => !err && n === 0);
+}
+
+export async function reconcile(d: ReconcileDeps, campaignId?: number): Promise<ReconcileResult> {
+  const result: ReconcileResult = { checked: 0, email: 0, postal: 0 };
+  let cursor = 0;
+  for (;;) {
+    const { rows } = await d.db.query(
+      `select n.id, n.campaign_id, n.state from notices n join campaigns c on c.id = n.campaign_id and c.state = 'running'
+       where n.state in ('queued', 'sending', 'postal_queued') and n.id > $1 and ($2::bigint is null or n.campaign_id = $2)
+         and (n.state <> 'sending' or n.claimed_at < now() - make_interval(secs => $3::double precision / 1000))
+       order by n.id limit $4`,
+      [cursor, campaignId ?? null, d.leaseMs, d.pageSize],
+    );
+    if (!rows.length) break;
+    cursor = rows[rows.length - 1].id;
+    result.checked += rows.length;
+    const email = rows.filter((r) => r.state !== 'postal_queued') as NoticeRef[];
+    const postal = rows.filter((r) => r.state === 'postal_queued') as NoticeRef[];
+    const emailMissing = await missingJobs(d.redis, d.queues.email, email.map((n) => jobId.email(n.id)));
+    const postalMissing = await missingJobs(d.redis, d.queues.postal, postal.map((n) => jobId.postal(n.id)));
+    const lostEmail = email.filter((_, i) => emailMissing[i]);
+    const lostPostal = postal.filter((_, i) => postalMissing[i]);
+    await enqueueEmail(d.queues, lostEmail);
+    await enqueuePostal(d.queues, lostPostal);
+    result.email += lostEmail.length;
+    result.postal += lostPostal.length;
+  }
+  return result;
+}
+
+/** Reconcile unless another process is doing it right now (one reconciler across all machines). */
+export async function reconcileExclusive(d: ReconcileDeps): Promise<ReconcileResult | null> {
+  const client = await d.db.connect();
+  try {
+    const { rows } = await client.query('select pg_try_advisory_lock($1) as ok', [LOCK_KEY]);
+    if (!rows[0].ok) return null;
+    try {
+      return await reconcile(d);
+    } finally {
+      await client.query('select pg_advisory_unlock($1)', [LOCK_KEY]);
+    }
+  } finally {
+    client.release();
+  }
+}

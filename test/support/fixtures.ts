@@ -1,0 +1,36 @@
+// Building campaigns and CSVs the way an operator would.
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import type { App } from '../../src/app.ts';
+import { importCsv, type ImportReport } from '../../src/import/importer.ts';
+import { createCampaignFromDir } from '../../src/templates/create-campaign.ts';
+import { campaignStatus } from '../../src/producer/campaign-status.ts';
+
+export const root = fileURLToPath(new URL('../../', import.meta.url));
+export const demoTemplates = path.join(root, 'templates/demo');
+export const HEADER = 'customer_id,name,email,postal_code,prefecture,city,address_line1,address_line2,locale,segment';
+
+export function person(i: number, email: string | null = `p${i}@example.com`, extra: Partial<Record<string, string>> = {}): string {
+  const f = { customer_id: `C${i}`, name: `山田 ${i}`, email: email ?? '', postal_code: '100-0005', prefecture: '東京都', city: '千代田区', address_line1: `丸の内${i}`, address_line2: '', locale: 'ja', segment: i % 2 ? 'card' : 'personal', ...extra };
+  return HEADER.split(',').map((k) => f[k as keyof typeof f]).join(',');
+}
+
+export function writeCsv(dir: string, name: string, rows: string[]): string {
+  const file = path.join(dir, name);
+  writeFileSync(file, [HEADER, ...rows].join('\n') + '\n');
+  return file;
+}
+
+export async function campaignWith(app: App, dir: string, rows: string[]): Promise<{ id: number; report: ImportReport }> {
+  const c = await createCampaignFromDir(app.db, 'テスト通販', demoTemplates);
+  const file = writeCsv(dir, `c${c.id}.csv`, rows);
+  const report = await importCsv(app.db, app.templates, { campaignId: c.id, file, encoding: 'utf8' });
+  return { id: c.id, report };
+}
+
+export async function counts(app: App, id: number) {
+  const s = await campaignStatus(app.db, id);
+  if (!s) throw new Error('no campaign');
+  return s;
+}
