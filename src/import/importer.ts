@@ -78,14 +78,21 @@ export async function importCsv(db: Db, templates: TemplateCache, o: ImportOptio
     input.on('data', (chunk) => {
       bytes += chunk.length;
     });
-    const parser = parse({ bom: true, info: true, skip_empty_lines: true, relax_column_count: true, skip_records_with_error: true });
-    parser.on('skip', (err: Error & { lines?: number }) => {
-      report.rejected.push({ line: err.lines ?? 0, field: 'row', reason: `not valid CSV: ${err.message.replace(/\s+/g, ' ').slice(0, 200)}` });
+    // Line numbers are counted from each record's raw text, as an editor counts them (csv-parse
+    // counts a CRLF inside quotes as two lines).
+    const parser = parse({ bom: true, raw: true, relax_column_count: true, relax_quotes: true, skip_records_with_error: true });
+    let nextLine = 1;
+    parser.on('skip', (err: Error & { lines?: number; raw?: string }) => {
+      const line = nextLine;
+      nextLine += err.raw ? (err.raw.match(/\r\n|\r|\n/g) ?? []).length : 1;
+      report.rejected.push({ line, field: 'row', reason: `not valid CSV: ${err.message.replace(/\s+/g, ' ').slice(0, 200)}` });
     });
     let header: string[] | null = null;
-    const toCopy = async function* (records: AsyncIterable<{ record: string[]; info: { lines: number } }>) {
-      for await (const { record, info } of records) {
-        const line = info.lines;
+    const toCopy = async function* (records: AsyncIterable<{ record: string[]; raw: string }>) {
+      for await (const { record, raw } of records) {
+        const line = nextLine;
+        nextLine += (raw.match(/\r\n|\r|\n/g) ?? []).length;
+        if (record.length === 1 && record[0].trim() === '') continue; // blank line
         if (!header) {
           header = record.map((h) => h.trim().normalize('NFKC').toLowerCase());
           const missing = REQUIRED_COLUMNS.filter((c) => !OPTIONAL_COLUMNS.has(c) && !header!.includes(c));

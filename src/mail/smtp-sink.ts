@@ -19,14 +19,14 @@ export interface SmtpSink {
   rcptCount: Map<string, number>;
   /** Messages accepted, by recipient address: how often. */
   deliveredTo: Map<string, number>;
-  mode: { authFail: boolean; tempfailTimes: number; keep: boolean; rcptHook?: (address: string) => { code: number; message: string } | null };
+  mode: { authFail: boolean; tempfailTimes: number; keep: boolean; delayMs: number; rcptHook?: (address: string) => { code: number; message: string } | null };
   close(): Promise<void>;
 }
 
 export async function startSmtpSink(opts: { port?: number; keep?: boolean; tempfailTimes?: number } = {}): Promise<SmtpSink> {
   const sink: SmtpSink = {
     port: 0, url: '', received: 0, messages: [], rcptCount: new Map(), deliveredTo: new Map(),
-    mode: { authFail: false, tempfailTimes: opts.tempfailTimes ?? 1, keep: opts.keep ?? false },
+    mode: { authFail: false, tempfailTimes: opts.tempfailTimes ?? 1, keep: opts.keep ?? false, delayMs: 0 },
     close: async () => {},
   };
   const fail = (code: number, message: string) => Object.assign(new Error(message), { responseCode: code });
@@ -35,6 +35,7 @@ export async function startSmtpSink(opts: { port?: number; keep?: boolean; tempf
     disabledCommands: ['STARTTLS'],
     logger: false,
     size: 10 * 1024 * 1024,
+    closeTimeout: 1000, // idle pooled clients must not hold a shutdown for 30 s
     onConnect(_session, cb) {
       cb();
     },
@@ -55,7 +56,8 @@ export async function startSmtpSink(opts: { port?: number; keep?: boolean; tempf
     onData(stream, session, cb) {
       const chunks: Buffer[] = [];
       stream.on('data', (c: Buffer) => sink.mode.keep && chunks.push(c));
-      stream.on('end', () => {
+      stream.on('end', async () => {
+        if (sink.mode.delayMs) await new Promise((r) => setTimeout(r, sink.mode.delayMs));
         sink.received++;
         for (const r of session.envelope.rcptTo) {
           const a = r.address.toLowerCase();

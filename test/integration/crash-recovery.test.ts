@@ -1,0 +1,83 @@
+// Postgres is the truth: a worker killed mid-send, or Redis losing everything, must not lose a
+// single person.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { makeTestEnv, waitFor, type TestEnv } from '../support/harness.ts';
+import { campaignWith, counts, person } from '../support/fixtures.ts';
+import { exited, spawnWorker, startPrivateRedis } from '../support/processes.ts';
+import { startSmtpSink, type SmtpSink } from '../../src/mail/smtp-sink.ts';
+import { startWorkers } from '../../src/worker-runner.ts';
+import { launch } from '../../src/producer/campaign-control.ts';
+
+let t: TestEnv;
+let sink: SmtpSink;
+
+beforeAll(async () => {
+  t = await makeTestEnv();
+  sink = await startSmtpSink();
+});
+afterAll(async () => {
+  await sink?.close();
+  await t?.teardown();
+});
+
+describe('recovery', () => {
+  it('finishes a campaign after a worker process is killed with SIGKILL mid-send', async () => {
+    const app = t.app({ SMTP_URL: sink.url });
+    const n = 600;
+    const { id } = await campaignWith(app, t.tmp, Array.from({ length: n }, (_, i) => person(i + 1, `kill${i + 1}@example.com`)));
+    sink.mode.delayMs = 20; // slow enough that the kill lands with sends in flight
+    const env = { ...t.env, SMTP_URL: sink.url, WORKER_CONCURRENCY: '10' };
+    const first = spawnWorker(env);
+    await launch({ db: app.db, queues: app.queues, pageSize: 200 }, id);
+    await waitFor(async () => (await counts(app, id)).counts.sent >= 100, { intervalMs: 20, what: 'first sends' });
+    first.kill('SIGKILL');
+    await exited(first);
+    const atKill = await counts(app, id);
+    expect(atKill.counts.sent).toBeLessThan(n);
+
+    const second = spawnWorker(env);
+    try {
+      const s = await waitFor(async () => ((await counts(app, id)).emailPhaseDone ? counts(app, id) : null), { timeoutMs: 90_000, what: 'completion after kill' });
+      expect(s.counts.sent).toBe(n);
+      let doubled = 0;
+      for (let i = 1; i <= n; i++) {
+        const got = sink.deliveredTo.get(`kill${i}@example.com`) ?? 0;
+        expect(got).toBeGreaterThanOrEqual(1);
+        doubled += got - 1;
+      }
+      // Only a send the provider accepted just before the kill, and not yet recorded, can repeat,
+      // and it carries the same Message-ID; there are at most as many as were in flight.
+      expect(doubled).toBeLessThanOrEqual(10);
+    } finally {
+      second.kill('SIGTERM');
+      await exited(second);
+      sink.mode.delayMs = 0;
+    }
+  });
+
+  it('finishes a campaign after Redis is flushed (FLUSHALL) mid-campaign', async () => {
+    const redis = await startPrivateRedis();
+    const app = t.app({ SMTP_URL: sink.url, REDIS_URL: redis.url, RECONCILE_INTERVAL_MS: '500' });
+    const n = 800;
+    const { id } = await campaignWith(app, t.tmp, Array.from({ length: n }, (_, i) => person(i + 1, `flush${i + 1}@example.com`)));
+    sink.mode.delayMs = 5;
+    const workers = await startWorkers(app, { concurrency: 10 });
+    try {
+      await launch({ db: app.db, queues: app.queues, pageSize: 200 }, id);
+      await waitFor(async () => (await counts(app, id)).counts.sent >= 150, { intervalMs: 20 });
+      const admin = new Redis(redis.url);
+      await admin.flushall();
+      expect(await admin.dbsize()).toBeLessThan(20);
+      admin.disconnect();
+      const s = await waitFor(async () => ((await counts(app, id)).emailPhaseDone ? counts(app, id) : null), { timeoutMs: 90_000, what: 'completion after flush' });
+      expect(s.counts.sent).toBe(n);
+      for (let i = 1; i <= n; i++) expect(sink.deliveredTo.get(`flush${i}@example.com`)).toBe(1);
+    } finally {
+      sink.mode.delayMs = 0;
+      await workers.close();
+      await app.close();
+      await redis.stop();
+    }
+  });
+});
