@@ -46,8 +46,10 @@ export function unbalancedTags(html: string): string[] {
     const name = rawName.toLowerCase();
     if (VOID.has(name) || selfClosing) continue;
     if (!closing) stack.push(name);
-    else if (stack[stack.length - 1] === name) stack.pop();
-    else problems.push(stack.includes(name) ? `<${stack.pop()}> is not closed before </${name}>` : `</${name}> closes nothing`);
+    else if (!stack.includes(name)) problems.push(`</${name}> closes nothing`);
+    else {
+      for (let open = stack.pop(); open !== name; open = stack.pop()) problems.push(`<${open}> is not closed before </${name}>`);
+    }
   }
   for (const open of stack) problems.push(`<${open}> is never closed`);
   return problems;
