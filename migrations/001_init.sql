@@ -41,6 +41,7 @@ create table notices (
   segment         text not null,
   extra           jsonb not null default '{}',
   import_line     integer,
+  import_run_id   bigint,
   state           text not null default 'pending' check (state in (
                     'pending', 'queued', 'sending', 'sent', 'delivered', 'postal_queued', 'address_invalid',
                     'batched', 'printed', 'mailed', 'returned', 'unreachable', 'cancelled', 'needs_review')),
@@ -58,8 +59,11 @@ create table notices (
   unique (campaign_id, customer_id)
 );
 create unique index notices_campaign_email on notices (campaign_id, email_normalized) where email_normalized is not null;
-create index notices_campaign_state on notices (campaign_id, state, id);
-create index notices_open on notices (state, id) where state in ('pending', 'queued', 'sending', 'postal_queued');
+-- No index mentions `state` or any other column a send updates: every transition is then a HOT
+-- update (no index writes), which is most of what a send costs the database. Paging by campaign
+-- and id, filtering on state, serves the relay, the reconciler and the status counts.
+create index notices_campaign_id on notices (campaign_id, id);
+alter table notices set (fillfactor = 80);
 
 -- The ledger: one row per transition. Never updated, never deleted (a trigger enforces it).
 create table notice_events (
@@ -73,7 +77,7 @@ create table notice_events (
   detail      jsonb not null default '{}'
 );
 create index notice_events_notice on notice_events (notice_id, id);
-create index notice_events_campaign_at on notice_events (campaign_id, to_state, at);
+create index notice_events_campaign_at on notice_events (campaign_id, at);
 
 create function notice_events_append_only() returns trigger language plpgsql as $$
 begin

@@ -1,5 +1,6 @@
 // Notices and their ledger. Every state change goes through transition(): one statement that
 // locks the rows, checks the state they are in, updates them and appends one ledger row each.
+import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { NoticeState } from '../domain/notice-state.ts';
 
@@ -60,6 +61,13 @@ const ALSO: Record<NonNullable<TransitionOptions['also']>, string> = {
   'refund-attempt': 'attempts = greatest(n.attempts - 1, 0), claimed_at = null',
 };
 
+const names = new Map<string, string>();
+const statementName = (text: string) => {
+  let name = names.get(text);
+  if (!name) names.set(text, (name = `transition-${createHash('sha1').update(text).digest('hex').slice(0, 12)}`));
+  return name;
+};
+
 export type TransitionedRow = NoticeRow & { from_state: NoticeState };
 
 export async function transition(db: Queryable, o: TransitionOptions): Promise<TransitionedRow[]> {
@@ -92,7 +100,8 @@ export async function transition(db: Queryable, o: TransitionOptions): Promise<T
       select u.id, u.campaign_id, u.from_state, $3, coalesce($4, u.channel), $5::jsonb from u
     )
     select * from u order by id`;
-  const { rows } = await db.query(sql, params);
+  // Named: each distinct transition is parsed and planned once per connection, not per call.
+  const { rows } = await db.query({ name: statementName(sql), text: sql, values: params });
   return rows as TransitionedRow[];
 }
 
@@ -109,8 +118,9 @@ export type ClaimedNotice = TransitionedRow & {
  * what the send needs (campaign, suppression) in the same round trip.
  */
 export async function claimForSend(db: Queryable, noticeId: number, leaseMs: number): Promise<ClaimedNotice | null> {
-  const { rows } = await db.query(
-    `with o as (
+  const { rows } = await db.query({
+    name: 'claim-for-send',
+    text: `with o as (
        select n.id, n.state as from_state from notices n
        join campaigns c on c.id = n.campaign_id and c.state = 'running'
        where n.id = $1 and (n.state = 'queued' or (n.state = 'sending' and n.claimed_at < now() - make_interval(secs => $2::double precision / 1000)))
@@ -126,8 +136,8 @@ export async function claimForSend(db: Queryable, noticeId: number, leaseMs: num
             c.outage_since is not null as campaign_in_outage,
             exists (select 1 from suppressions s where s.email_normalized = u.email_normalized) as suppressed
      from u join campaigns c on c.id = u.campaign_id`,
-    [noticeId, leaseMs],
-  );
+    values: [noticeId, leaseMs],
+  });
   return (rows[0] as ClaimedNotice) ?? null;
 }
 

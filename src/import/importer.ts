@@ -88,6 +88,7 @@ export async function importCsv(db: Db, templates: TemplateCache, o: ImportOptio
       report.rejected.push({ line, field: 'row', reason: `not valid CSV: ${err.message.replace(/\s+/g, ' ').slice(0, 200)}` });
     });
     let header: string[] | null = null;
+    let batch = '';
     const toCopy = async function* (records: AsyncIterable<{ record: string[]; raw: string }>) {
       for await (const { record, raw } of records) {
         const line = nextLine;
@@ -119,11 +120,17 @@ export async function importCsv(db: Db, templates: TemplateCache, o: ImportOptio
         }
         for (const w of result.warnings) report.warnings.push({ line, ...w });
         const r = result.recipient;
-        yield copyLine([
+        batch += copyLine([
           line, r.customerId, newNoticeCode(), r.name, r.email, r.emailNormalized, r.postalCode, r.prefecture, r.city,
           r.addressLine1, r.addressLine2, r.locale, r.segment, JSON.stringify(r.extra),
         ]);
+        // One socket write per ~64 KB, not per row.
+        if (batch.length > 65_536) {
+          yield batch;
+          batch = '';
+        }
       }
+      if (batch) yield batch;
     };
     const copy = client.query(pgCopy.from(`copy stage (${STAGE_COLUMNS.join(', ')}) from stdin`));
     if (o.encoding === 'shift_jis') await pipeline(input, iconv.decodeStream('cp932'), parser, toCopy, copy);
@@ -143,17 +150,14 @@ export async function importCsv(db: Db, templates: TemplateCache, o: ImportOptio
         JSON.stringify({ duplicates: report.duplicates, rejected: report.rejected, warnings: report.warnings, droppedColumns: report.droppedColumns })],
     );
     const importRunId = run.rows[0].id as number;
+    // Creation is recorded by the row itself (created_at, import_line) and by import_runs; the
+    // ledger starts with the first transition, at launch.
     const inserted = await client.query(
-      `with ins as (
-         insert into notices (campaign_id, customer_id, notice_code, name, email, email_normalized, postal_code, prefecture, city,
-                              address_line1, address_line2, locale, segment, extra, import_line)
-         select $1, customer_id, notice_code, name, email, email_normalized, postal_code, prefecture, city,
-                address_line1, address_line2, locale, segment, extra, line
-         from stage order by line
-         returning id
-       )
-       insert into notice_events (notice_id, campaign_id, from_state, to_state, detail)
-       select id, $1, null, 'pending', jsonb_build_object('import_run', $2::bigint) from ins`,
+      `insert into notices (campaign_id, customer_id, notice_code, name, email, email_normalized, postal_code, prefecture, city,
+                            address_line1, address_line2, locale, segment, extra, import_line, import_run_id)
+       select $1, customer_id, notice_code, name, email, email_normalized, postal_code, prefecture, city,
+              address_line1, address_line2, locale, segment, extra, line, $2
+       from stage order by line`,
       [o.campaignId, importRunId],
     );
     report.accepted = inserted.rowCount ?? 0;

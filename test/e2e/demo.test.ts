@@ -26,7 +26,7 @@ async function redisText(prefix: string): Promise<string> {
       else if (type === 'string') parts.push((await redis.get(key)) ?? '');
       else if (type === 'list') parts.push((await redis.lrange(key, 0, -1)).join('|'));
       else if (type === 'set') parts.push((await redis.smembers(key)).join('|'));
-      else if (type === 'zset') parts.push((await redis.zrange(key, 0, -1)).join('|'));
+      else if (type === 'zset') parts.push((await redis.zrange(key, '0', '-1')).join('|'));
       else if (type === 'stream') parts.push(JSON.stringify(await redis.xrange(key, '-', '+')));
     }
   } finally {
