@@ -55,6 +55,10 @@ redis_up() {
   command -v redis-server >/dev/null || need_apt redis-server redis-server
   local dir="$data/redis"; mkdir -p "$dir"
   if [ -f "$dir/redis.pid" ] && kill -0 "$(cat "$dir/redis.pid")" 2>/dev/null; then return; fi
+  if redis-cli -p "$redis_port" ping >/dev/null 2>&1; then
+    log "a Redis we did not start already listens on 127.0.0.1:$redis_port; using it"
+    return
+  fi
   redis-server --bind 127.0.0.1 --port "$redis_port" --dir "$dir" --daemonize yes \
     --pidfile "$dir/redis.pid" --logfile "$dir/redis.log" \
     --appendonly yes --maxmemory-policy noeviction --save '' >/dev/null
@@ -76,7 +80,9 @@ pg_up() {
       || as_pg "$bin/initdb" -D "$home/data" -U "$pg_user" --auth=trust -E UTF8 --locale=C >"$home/initdb.log" 2>&1 \
       || die "initdb failed; see $home/initdb.log"
   fi
-  if ! as_pg "$bin/pg_ctl" -D "$home/data" status >/dev/null 2>&1; then
+  if "$bin/pg_isready" -q -h 127.0.0.1 -p "$pg_port" 2>/dev/null && ! as_pg "$bin/pg_ctl" -D "$home/data" status >/dev/null 2>&1; then
+    log "a PostgreSQL we did not start already listens on 127.0.0.1:$pg_port; using it"
+  elif ! as_pg "$bin/pg_ctl" -D "$home/data" status >/dev/null 2>&1; then
     as_pg "$bin/pg_ctl" -D "$home/data" -l "$home/postgres.log" -w -t 60 \
       -o "-p $pg_port -k $home -c listen_addresses=127.0.0.1 -c max_connections=300 -c fsync=${NOTICE_PG_FSYNC:-on}" start >/dev/null \
       || die "postgres did not start; see $home/postgres.log"

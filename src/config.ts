@@ -3,12 +3,6 @@
 import { z } from 'zod';
 
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
-const bool = (def: boolean) =>
-  z
-    .enum(['true', 'false', '1', '0', 'yes', 'no'])
-    .default(def ? 'true' : 'false')
-    .transform((v) => v === 'true' || v === '1' || v === 'yes');
-
 export const configSchema = z.object({
   DATABASE_URL: z.string().default('postgres://notice@127.0.0.1:15432/notice').describe('PostgreSQL, the source of truth'),
   REDIS_URL: z.string().default('redis://127.0.0.1:16379').describe('Redis for BullMQ (noeviction, AOF)'),
@@ -20,7 +14,7 @@ export const configSchema = z.object({
   SES_REGION: z.string().default('ap-northeast-1').describe('SES region'),
   SES_ENDPOINT: z.string().optional().describe('override the SES endpoint (local SES-compatible server)'),
   SES_ACCESS_KEY_ID: z.string().optional().describe('SES credentials; default AWS provider chain when absent'),
-  SES_SECRET_ACCESS_KEY: z.string().optional(),
+  SES_SECRET_ACCESS_KEY: z.string().optional().describe('SES secret key (with SES_ACCESS_KEY_ID)'),
   MAIL_FROM: z.string().default('Incident Response <notice@example.com>').describe('From header of every notice'),
   BOUNCE_DOMAIN: z.string().default('bounce.example.com').describe('domain of the VERP return path'),
   VERP_SECRET: z.string().min(16).default('dev-only-verp-secret-change-me').describe('HMAC key for VERP return paths'),
@@ -37,10 +31,9 @@ export const configSchema = z.object({
   WORKER_LOCK_MS: int(30_000, 1000).describe('BullMQ job lock; a killed worker\'s jobs return after this'),
   RECONCILE_INTERVAL_MS: int(60_000, 100).describe('how often a worker looks for notices with no live job'),
   RELAY_PAGE_SIZE: int(1000, 1).describe('notices per page when launching'),
-  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino level'),
   LOG_FILE: z.string().optional().describe('write logs to this file instead of stderr'),
   NOTICE_DATA_DIR: z.string().optional().describe('where services.sh keeps data (default .data/)'),
-  DEMO_KEEP_SERVICES: bool(true).describe('leave Redis/Postgres running after `notice demo`'),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -65,9 +58,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, overrides: Part
 }
 
 /** Describe every key (for `notice config` and the README). */
-export function describeConfig(): Array<{ key: string; description: string }> {
-  return Object.entries(configSchema.shape).map(([key, schema]) => ({
-    key,
-    description: (schema as z.ZodType).description ?? '',
-  }));
+export function describeConfig(): Array<{ key: string; description: string; default: string }> {
+  return Object.entries(configSchema.shape).map(([key, schema]) => {
+    const def = (schema as unknown as { def: { defaultValue?: unknown } }).def.defaultValue;
+    return { key, description: (schema as z.ZodType).description ?? '', default: def === undefined ? '' : String(def) };
+  });
 }

@@ -57,7 +57,7 @@ program
   });
 
 program.command('config').description('list every configuration key').action(() => {
-  for (const { key, description } of describeConfig()) console.log(`${key.padEnd(24)} ${description}`);
+  for (const c of describeConfig()) console.log(`${c.key.padEnd(22)} ${c.description}${c.default ? ` (default: ${c.default})` : ''}`);
 });
 
 program

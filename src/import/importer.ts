@@ -35,7 +35,7 @@ export interface ImportReport {
 
 export class ImportFileError extends Error {
   constructor(readonly file: string, readonly line: number, message: string) {
-    super(`${file}: line ${line}: ${message}`);
+    super(line > 0 ? `${file}: line ${line}: ${message}` : `${file}: ${message}`);
     this.name = 'ImportFileError';
   }
 }
