@@ -67,12 +67,19 @@ export async function runDemo(o: DemoOptions): Promise<void> {
 
     const sendStart = Date.now();
     let status = await campaignStatus(app.db, created.id);
+    let lastLine = 0;
     while (status && !status.emailPhaseDone && status.state === 'running') {
       await new Promise((r) => setTimeout(r, 1000));
       status = await campaignStatus(app.db, created.id);
-      if (status) process.stdout.write(`\r   ${oneLineStatus(status)}      `);
+      if (!status) break;
+      // A live line on a terminal; a line every 5 s in a log.
+      if (process.stdout.isTTY) process.stdout.write(`\r   ${oneLineStatus(status)}      `);
+      else if (Date.now() - lastLine >= 5000 || status.emailPhaseDone) {
+        process.stdout.write(`   ${oneLineStatus(status)}\n`);
+        lastLine = Date.now();
+      }
     }
-    process.stdout.write('\n');
+    if (process.stdout.isTTY) process.stdout.write('\n');
     if (!status) throw new Error('campaign vanished');
     const seconds = (Date.now() - sendStart) / 1000;
     const reportFile = path.join(demoDir, 'report.csv');
