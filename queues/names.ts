@@ -10,10 +10,14 @@ export type QueueName = (typeof QUEUE)[keyof typeof QUEUE];
 export const JOB = {
   sendEmail: 'send-email',
   routePostal: 'route-postal',
+  applyBounce: 'apply-bounce',
+  closeBatch: 'close-batch',
 } as const;
 
 /** Deterministic job ids: enqueueing the same notice twice while a job is live adds nothing. */
 export const jobId = {
   email: (noticeId: number) => `e-${noticeId}`,
   postal: (noticeId: number) => `p-${noticeId}`,
+  bounce: (bounceEventId: number) => `b-${bounceEventId}`,
+  closeBatch: (batchId: number) => `close-${batchId}`,
 };

@@ -1,11 +1,13 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { QUEUE } from './names.ts';
-import type { EmailJob, PostalJob } from './jobs.ts';
+import type { BounceJob, EmailJob, PostalJob, PrintJob } from './jobs.ts';
 
 export interface Queues {
   email: Queue<EmailJob>;
   postal: Queue<PostalJob>;
+  bounce: Queue<BounceJob>;
+  print: Queue<PrintJob>;
   close(): Promise<void>;
 }
 
@@ -20,11 +22,15 @@ export const defaultJobOptions = {
 export function makeQueues(connection: Redis, prefix: string): Queues {
   const email = new Queue<EmailJob>(QUEUE.email, { connection, prefix, defaultJobOptions });
   const postal = new Queue<PostalJob>(QUEUE.postal, { connection, prefix, defaultJobOptions });
+  const bounce = new Queue<BounceJob>(QUEUE.bounce, { connection, prefix, defaultJobOptions });
+  const print = new Queue<PrintJob>(QUEUE.print, { connection, prefix, defaultJobOptions });
   return {
     email,
     postal,
+    bounce,
+    print,
     async close() {
-      await Promise.all([email.close(), postal.close()]);
+      await Promise.all([email.close(), postal.close(), bounce.close(), print.close()]);
     },
   };
 }

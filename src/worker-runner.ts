@@ -6,9 +6,20 @@ import { makeNoticeSender } from './mail/send-notice.ts';
 import { enqueuePostal } from './producer/enqueue.ts';
 import { reconcileExclusive } from './producer/reconciler.ts';
 import { makeEmailWorker } from '../workers/email-worker.ts';
+import { makeBounceWorker, makePostalWorker, makePrintWorker } from '../workers/postal-workers.ts';
+import { applyBounce } from './bounces/apply-bounce.ts';
+import { recordBounce } from './bounces/bounce-store.ts';
+import { startBounceReceiver, type BounceReceiver } from './bounces/receiver.ts';
+import { enqueueEmail } from './producer/enqueue.ts';
+import { batchesDue } from './postal/batch-store.ts';
+import { closeBatch } from './postal/close-batch.ts';
+import { routePostal } from './postal/route-postal.ts';
+import { JOB, jobId } from '../queues/names.ts';
+import type { NewBounceEvent } from './bounces/bounce-store.ts';
 
 export interface RunningWorkers {
   workers: Worker[];
+  receiver: BounceReceiver | null;
   /** Stop taking jobs, let the ones in flight finish, stop the reconciler. */
   close(): Promise<void>;
 }
@@ -19,7 +30,9 @@ export async function applyGlobalRateLimit(app: App): Promise<void> {
   else await app.queues.email.removeGlobalRateLimit();
 }
 
-export async function startWorkers(app: App, opts: { queues?: string[]; concurrency?: number; reconcile?: boolean } = {}): Promise<RunningWorkers> {
+export const ALL_QUEUES = ['email', 'bounce', 'postal', 'print'];
+
+export async function startWorkers(app: App, opts: { queues?: string[]; concurrency?: number; reconcile?: boolean; receiver?: boolean } = {}): Promise<RunningWorkers> {
   const c = app.config;
   const names = opts.queues ?? ['email'];
   const workers: Worker[] = [];
@@ -45,6 +58,32 @@ export async function startWorkers(app: App, opts: { queues?: string[]; concurre
     workers.push(worker);
   }
 
+  const common = { connection: app.redis, prefix: c.QUEUE_PREFIX, concurrency: opts.concurrency ?? c.WORKER_CONCURRENCY, lockMs: c.WORKER_LOCK_MS };
+  const closeDue = async (batchId: number) => {
+    await app.queues.print.add(JOB.closeBatch, { batchId }, { jobId: jobId.closeBatch(batchId) });
+  };
+  if (names.includes('bounce')) {
+    workers.push(makeBounceWorker({
+      ...common,
+      applyBounce: (id) => applyBounce({
+        db: app.db, softBounceLimit: c.SOFT_BOUNCE_LIMIT, errorBudget: c.ERROR_BUDGET, retryDelayMs: c.BACKOFF_BASE_MS,
+        enqueuePostal: (n) => enqueuePostal(app.queues, n), enqueueEmail: (n, delayMs) => enqueueEmail(app.queues, n, delayMs),
+      }, id),
+    }));
+  }
+  if (names.includes('postal')) {
+    workers.push(makePostalWorker({ ...common, route: (id) => routePostal(app.db, id, c.BATCH_MAX_SIZE), onFull: closeDue, noVendorRetryMs: 600_000 }));
+  }
+  if (names.includes('print')) {
+    workers.push(makePrintWorker({ ...common, close: (id) => closeBatch({ db: app.db, templates: app.templates, fontPath: c.PDF_FONT, returnAddress: c.RETURN_ADDRESS }, id) }));
+  }
+  for (const w of workers.slice(names.includes('email') ? 1 : 0)) {
+    w.on('failed', (job, err) => app.log.error({ queue: w.name, jobId: job?.id, err: err.message }, 'job failed'));
+    w.on('error', (err) => app.log.error({ queue: w.name, err: err.message }, 'worker error'));
+  }
+  let receiver: BounceReceiver | null = null;
+  if (opts.receiver && c.BOUNCE_SMTP_PORT > 0) receiver = await startReceiver(app);
+
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<unknown> = Promise.resolve();
   if (opts.reconcile !== false) {
@@ -54,6 +93,7 @@ export async function startWorkers(app: App, opts: { queues?: string[]; concurre
           await applyGlobalRateLimit(app); // Redis may have lost it
           const r = await reconcileExclusive({ db: app.db, queues: app.queues, redis: app.redis, pageSize: 1000, leaseMs: c.SEND_LEASE_MS });
           if (r && (r.email || r.postal)) app.log.warn({ ...r }, 'reconciler re-enqueued notices with no live job');
+          if (names.includes('print')) for (const id of await batchesDue(app.db, c.BATCH_MAX_SIZE, c.BATCH_MAX_AGE_MS)) await closeDue(id);
         } catch (err) {
           app.log.error({ err: (err as Error).message }, 'reconciler failed');
         }
@@ -65,10 +105,27 @@ export async function startWorkers(app: App, opts: { queues?: string[]; concurre
 
   return {
     workers,
+    receiver,
     async close() {
       if (timer) clearInterval(timer);
+      await receiver?.close();
       await Promise.all(workers.map((w) => w.close()));
       await running;
     },
   };
+}
+
+/** Record a bounce in Postgres and queue its id; false when it was seen before. */
+export function makeBounceAcceptor(app: App) {
+  return async (e: NewBounceEvent): Promise<boolean> => {
+    const id = await recordBounce(app.db, e);
+    if (id === null) return false;
+    await app.queues.bounce.add(JOB.applyBounce, { bounceEventId: id }, { jobId: jobId.bounce(id) });
+    return true;
+  };
+}
+
+export function startReceiver(app: App): Promise<BounceReceiver> {
+  const c = app.config;
+  return startBounceReceiver({ host: c.BOUNCE_SMTP_HOST, port: c.BOUNCE_SMTP_PORT, verpSecret: c.VERP_SECRET, bounceDomain: c.BOUNCE_DOMAIN, accept: makeBounceAcceptor(app), log: app.log.child({ component: 'bounce-receiver' }) });
 }

@@ -13,7 +13,16 @@ import { CampaignStateError, cancel, launch, pause, resume } from '../producer/c
 import { campaignStatus, writeReportFile } from '../producer/campaign-status.ts';
 import { reconcile } from '../producer/reconciler.ts';
 import { createCampaignFromDir } from '../templates/create-campaign.ts';
-import { startWorkers } from '../worker-runner.ts';
+import { ALL_QUEUES, startWorkers } from '../worker-runner.ts';
+import { readFile } from 'node:fs/promises';
+import { analyzeBounce } from '../domain/bounce.ts';
+import { toMailParts } from '../bounces/mail-parts.ts';
+import { confirmSnsSubscription, fetchSnsCert, makeSnsVerifier } from '../bounces/sns.ts';
+import { buildServer } from '../http/server.ts';
+import { closeBatch } from '../postal/close-batch.ts';
+import { AddressFixError, fixAddress } from '../postal/address-fix.ts';
+import { addVendor, vendorByName } from '../postal/vendor-store.ts';
+import { enqueuePostal } from '../producer/enqueue.ts';
 import { formatStatus } from './output.ts';
 import { runDemo } from './demo.ts';
 
@@ -79,11 +88,15 @@ campaign
   .requiredOption('--name <name>', 'campaign name (shown in notices as {{campaign_name}})')
   .requiredOption('--templates <dir>', 'template set directory')
   .option('--extra-vars <list>', 'comma-separated extra CSV columns the templates use', '')
+  .option('--vendor <name>', 'printing vendor for this campaign\'s letters (see `notice vendor add`)')
   .option('--json', 'machine-readable output')
-  .action((o: { name: string; templates: string; extraVars: string; json?: boolean }) =>
+  .action((o: { name: string; templates: string; extraVars: string; vendor?: string; json?: boolean }) =>
     withApp(async (app) => {
       const extra = o.extraVars.split(',').map((s) => s.trim()).filter(Boolean);
+      const vendor = o.vendor ? await vendorByName(app.db, o.vendor) : null;
+      if (o.vendor && !vendor) throw new UsageError(`no vendor named "${o.vendor}" (add it with: notice vendor add NAME)`);
       const c = await createCampaignFromDir(app.db, o.name, o.templates, extra);
+      if (vendor) await app.db.query('update campaigns set vendor_id = $2 where id = $1', [c.id, vendor.id]);
       print(o.json, c, `${c.id}\n(campaign created: template ${c.templateVersion}, segments ${c.segments.join(', ')}, locales ${c.locales.join(', ')})`);
     }),
   );
@@ -106,6 +119,21 @@ for (const verb of ['launch', 'resume'] as const) {
       }),
     );
 }
+
+campaign
+  .command('vendor')
+  .description('set the printing vendor of a campaign')
+  .argument('<campaign>', 'campaign id', positiveInt)
+  .argument('<vendor>', 'vendor name')
+  .action((id: number, name: string) =>
+    withApp(async (app) => {
+      const vendor = await vendorByName(app.db, name);
+      if (!vendor) throw new UsageError(`no vendor named "${name}"`);
+      const { rowCount } = await app.db.query('update campaigns set vendor_id = $2 where id = $1', [id, vendor.id]);
+      if (!rowCount) throw new UsageError(`campaign ${id} does not exist`);
+      console.log(`campaign ${id}: letters go to ${name}`);
+    }),
+  );
 
 campaign
   .command('pause')
@@ -190,15 +218,16 @@ program
 program
   .command('worker')
   .description('run workers until SIGTERM/SIGINT; in-flight jobs finish first')
-  .option('--queues <list>', 'comma-separated queues', 'email')
+  .option('--queues <list>', 'comma-separated queues', ALL_QUEUES.join(','))
   .option('--concurrency <n>', 'jobs in flight per queue', positiveInt)
   .option('--no-reconcile', 'do not run the periodic reconciler in this process')
-  .action(async (o: { queues: string; concurrency?: number; reconcile: boolean }) => {
-    const app = makeApp(loadConfig());
+  .option('--no-receiver', 'do not run the inbound SMTP bounce receiver in this process')
+  .action(async (o: { queues: string; concurrency?: number; reconcile: boolean; receiver: boolean }) => {
     const queues = o.queues.split(',').map((s) => s.trim());
-    const unknown = queues.filter((q) => q !== 'email');
-    if (unknown.length) app.log.warn({ unknown }, 'no worker for these queues yet; ignored');
-    const running = await startWorkers(app, { queues, concurrency: o.concurrency, reconcile: o.reconcile });
+    const unknown = queues.filter((q) => !ALL_QUEUES.includes(q));
+    if (unknown.length) throw new UsageError(`unknown queue(s): ${unknown.join(', ')} (known: ${ALL_QUEUES.join(', ')})`);
+    const app = makeApp(loadConfig());
+    const running = await startWorkers(app, { queues, concurrency: o.concurrency, reconcile: o.reconcile, receiver: o.receiver });
     app.log.info({ queues, pid: process.pid }, 'worker started');
     await new Promise<void>((resolve) => {
       const stop = (signal: string) => {
@@ -210,6 +239,94 @@ program
     });
     await running.close();
     await app.close();
+  });
+
+program
+  .command('serve')
+  .description('HTTP: health, vendor API, SES webhook')
+  .option('--port <n>', 'port (default HTTP_PORT)', (v) => Number(v))
+  .action(async (o: { port?: number }) => {
+    const app = makeApp(loadConfig());
+    const c = app.config;
+    const sns = makeSnsVerifier({ allowedTopics: c.SNS_TOPIC_ARNS.split(',').map((s) => s.trim()).filter(Boolean), fetchCert: fetchSnsCert });
+    const server = await buildServer({ app, sns, confirmSubscription: confirmSnsSubscription });
+    await server.listen({ host: c.HTTP_HOST, port: o.port ?? c.HTTP_PORT });
+    app.log.info({ port: o.port ?? c.HTTP_PORT }, 'serving');
+    console.error(`notice: serving on http://${c.HTTP_HOST}:${o.port ?? c.HTTP_PORT}`);
+    await new Promise<void>((resolve) => {
+      process.once('SIGTERM', () => resolve());
+      process.once('SIGINT', () => resolve());
+    });
+    await server.close();
+    await app.close();
+  });
+
+const vendor = program.command('vendor').description('printing vendors');
+vendor
+  .command('add')
+  .argument('<name>', 'vendor name')
+  .action((name: string) =>
+    withApp(async (app) => {
+      if (await vendorByName(app.db, name)) throw new UsageError(`vendor "${name}" exists already`);
+      const v = await addVendor(app.db, name);
+      console.log(v.token);
+      console.error(`vendor ${v.id} "${name}" added. The token above is shown once and stored only as a hash: hand it to the vendor now.`);
+    }),
+  );
+
+program
+  .command('batches')
+  .description('print batches')
+  .command('close')
+  .description('close open print batches now and render their files')
+  .option('--campaign <id>', 'only this campaign', positiveInt)
+  .action((o: { campaign?: number }) =>
+    withApp(async (app) => {
+      const { rows } = await app.db.query(`select id from batches where status in ('open', 'closing') and size > 0 and ($1::bigint is null or campaign_id = $1) order by id`, [o.campaign ?? null]);
+      for (const r of rows) {
+        const res = await closeBatch({ db: app.db, templates: app.templates, fontPath: app.config.PDF_FONT, returnAddress: app.config.RETURN_ADDRESS }, r.id);
+        if (res) console.log(`batch ${res.batchId}: ${res.letters} letters, ${res.exceptions} in exceptions.csv; ${res.files.map((f) => f.name).join(', ')}`);
+      }
+      if (!rows.length) console.log('no open batches');
+    }),
+  );
+
+program
+  .command('address')
+  .description('postal addresses')
+  .command('fix')
+  .argument('<notice>', 'notice id', positiveInt)
+  .option('--postal-code <code>')
+  .option('--prefecture <text>')
+  .option('--city <text>')
+  .option('--line1 <text>')
+  .option('--line2 <text>')
+  .option('--name <text>')
+  .action((id: number, o: { postalCode?: string; prefecture?: string; city?: string; line1?: string; line2?: string; name?: string }) =>
+    withApp(async (app) => {
+      const r = await fixAddress(app.db, id, { postal_code: o.postalCode, prefecture: o.prefecture, city: o.city, address_line1: o.line1, address_line2: o.line2, name: o.name }, (n) => enqueuePostal(app.queues, n));
+      console.log(`notice ${id}: address corrected; ${r.requeued ? 'back on the postal route' : `state stays ${r.state}`}`);
+    }),
+  );
+
+program
+  .command('bounce')
+  .description('bounces')
+  .command('parse')
+  .description('what the bounce parser makes of one message, per recipient')
+  .argument('<file>', 'a message (.eml)')
+  .option('--json', 'machine-readable output')
+  .action(async (file: string, o: { json?: boolean }) => {
+    const config = loadConfig();
+    const raw = await readFile(file).catch(() => {
+      throw new UsageError(`${file}: cannot read the file`);
+    });
+    const report = analyzeBounce(await toMailParts(raw), (a) => a.toLowerCase().endsWith(`@${config.BOUNCE_DOMAIN.toLowerCase()}`));
+    const lines = [`${file}: ${report.kind}${report.noticeId ? ` (X-Notice-Id ${report.noticeId})` : ''}`];
+    for (const r of report.recipients) {
+      lines.push(`  ${r.address ?? '(no recipient)'}  action=${r.action ?? '-'}  status=${r.status ?? '-'}  class=${r.class}`, `    ${r.diagnostic ?? ''}`);
+    }
+    print(o.json, report, lines.join('\n'));
   });
 
 program
@@ -231,7 +348,7 @@ program
   .action((o: { recipients: number; services: boolean }) => runDemo({ recipients: o.recipients, startServices: o.services, servicesScript }));
 
 function exitCodeFor(err: unknown): number {
-  if (err instanceof UsageError || err instanceof ConfigError || err instanceof TemplateError || err instanceof ImportFileError || err instanceof CampaignStateError) return 2;
+  if (err instanceof UsageError || err instanceof AddressFixError || err instanceof ConfigError || err instanceof TemplateError || err instanceof ImportFileError || err instanceof CampaignStateError) return 2;
   return 1;
 }
 

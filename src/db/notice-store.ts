@@ -36,6 +36,9 @@ const SETTABLE = {
   smtp_reply: 'text',
   template_version: 'text',
   last_error: 'text',
+  address_error: 'text',
+  return_reason: 'text',
+  batch_id: 'bigint',
 } as const;
 type Settable = keyof typeof SETTABLE;
 
@@ -45,13 +48,13 @@ export interface TransitionOptions {
   to: NoticeState;
   channel?: 'email' | 'postal' | null;
   detail?: Record<string, unknown>;
-  set?: Partial<Record<Settable, string | null>>;
+  set?: Partial<Record<Settable, string | number | null>>;
   /** Only while the notice's campaign is running (claims). */
   requireRunning?: boolean;
   /** A notice in 'sending' qualifies only if claimed longer ago than this (a crashed worker's lease). */
   staleSendingMs?: number;
   /** Extra SQL assignments, from code in this file only (never from input). */
-  also?: 'claim' | 'unclaim' | 'sent' | 'refund-attempt';
+  also?: 'claim' | 'unclaim' | 'sent' | 'refund-attempt' | 'soft-bounce' | 'mailed';
 }
 
 const ALSO: Record<NonNullable<TransitionOptions['also']>, string> = {
@@ -59,6 +62,8 @@ const ALSO: Record<NonNullable<TransitionOptions['also']>, string> = {
   unclaim: 'claimed_at = null',
   sent: 'sent_at = now(), claimed_at = null',
   'refund-attempt': 'attempts = greatest(n.attempts - 1, 0), claimed_at = null',
+  'soft-bounce': 'soft_bounces = n.soft_bounces + 1',
+  mailed: 'mailings = n.mailings + 1',
 };
 
 const names = new Map<string, string>();

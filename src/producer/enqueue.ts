@@ -10,10 +10,10 @@ export interface NoticeRef {
 
 const CHUNK = 1000;
 
-export async function enqueueEmail(queues: Queues, notices: readonly NoticeRef[]): Promise<void> {
+export async function enqueueEmail(queues: Queues, notices: readonly NoticeRef[], delayMs = 0): Promise<void> {
   for (let i = 0; i < notices.length; i += CHUNK) {
     await queues.email.addBulk(
-      notices.slice(i, i + CHUNK).map((n) => ({ name: JOB.sendEmail, data: { noticeId: n.id, campaignId: n.campaign_id }, opts: { jobId: jobId.email(n.id) } })),
+      notices.slice(i, i + CHUNK).map((n) => ({ name: JOB.sendEmail, data: { noticeId: n.id, campaignId: n.campaign_id }, opts: { jobId: jobId.email(n.id), delay: delayMs || undefined } })),
     );
   }
 }

@@ -1,0 +1,27 @@
+// Raw message → the MailParts the domain reads. mailparser decodes MIME and charsets (ISO-2022-JP,
+// Shift_JIS, UTF-8); report parts (message/delivery-status, feedback reports, returned headers)
+// come out as attachments, which we hand on as text.
+import { simpleParser } from 'mailparser';
+import type { MailParts } from '../domain/bounce.ts';
+
+export async function toMailParts(raw: Buffer | string): Promise<MailParts> {
+  const mail = await simpleParser(raw, { skipHtmlToText: false, skipImageLinks: true, skipTextLinks: true });
+  const headers = new Map<string, string>();
+  for (const { key, line } of mail.headerLines) {
+    if (headers.has(key)) continue;
+    const value = line.slice(line.indexOf(':') + 1).replace(/\r?\n[ \t]+/g, ' ').trim();
+    headers.set(key, value);
+  }
+  // Decoded values where mailparser has them (encoded-word subjects).
+  if (mail.subject) headers.set('subject', mail.subject);
+  if (mail.from?.text) headers.set('from', mail.from.text);
+  const parts = mail.attachments.map((a) => ({ contentType: a.contentType.toLowerCase(), content: a.content.toString('utf8') }));
+  const text = mail.text ?? '';
+  // mailparser folds message/delivery-status and message/feedback-report into the text body;
+  // give the domain those reports back as parts.
+  const dsn = /^(Reporting-MTA|Final-Recipient|Original-Recipient):/im.exec(text);
+  if (dsn && !parts.some((p) => p.contentType === 'message/delivery-status')) parts.push({ contentType: 'message/delivery-status', content: text.slice(dsn.index) });
+  const arf = /^Feedback-Type:/im.exec(text);
+  if (arf && !parts.some((p) => p.contentType === 'message/feedback-report')) parts.push({ contentType: 'message/feedback-report', content: text.slice(arf.index) });
+  return { headers, text, parts };
+}

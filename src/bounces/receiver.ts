@@ -1,0 +1,85 @@
+// The inbound bounce receiver: an SMTP server that takes DSNs to VERP addresses
+// (bounce+<noticeId>.<hmac>@BOUNCE_DOMAIN), refuses forged ones at RCPT, parses what arrives and
+// records one bounce event per notice and recipient, then queues it for the bounce worker.
+import { createHash } from 'node:crypto';
+import type { AddressInfo } from 'node:net';
+import { SMTPServer } from 'smtp-server';
+import { analyzeBounce } from '../domain/bounce.ts';
+import type { Logger } from '../logger.ts';
+import { parseVerp } from '../mail/verp.ts';
+import { toMailParts } from './mail-parts.ts';
+import type { NewBounceEvent } from './bounce-store.ts';
+
+export interface ReceiverDeps {
+  host: string;
+  port: number;
+  verpSecret: string;
+  bounceDomain: string;
+  /** Record and queue; returns false when it was a duplicate. */
+  accept: (e: NewBounceEvent) => Promise<boolean>;
+  log: Logger;
+  maxBytes?: number;
+}
+
+export interface BounceReceiver {
+  port: number;
+  stats: { accepted: number; forged: number; unparsed: number; duplicates: number };
+  close(): Promise<void>;
+}
+
+export async function startBounceReceiver(d: ReceiverDeps): Promise<BounceReceiver> {
+  const stats = { accepted: 0, forged: 0, unparsed: 0, duplicates: 0 };
+  const maxBytes = d.maxBytes ?? 5 * 1024 * 1024;
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS', 'AUTH'],
+    logger: false,
+    size: maxBytes,
+    closeTimeout: 1000,
+    onRcptTo(address, _session, cb) {
+      if (parseVerp(d.verpSecret, d.bounceDomain, address.address) === null) {
+        stats.forged++;
+        d.log.warn({ event: 'bounce_refused' }, 'refused a bounce to an address that is not a valid VERP address');
+        return cb(Object.assign(new Error('5.1.1 No such bounce address'), { responseCode: 550 }));
+      }
+      cb();
+    },
+    onData(stream, session, cb) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', async () => {
+        if ((stream as unknown as { sizeExceeded?: boolean }).sizeExceeded) return cb(Object.assign(new Error('5.3.4 Message too big'), { responseCode: 552 }));
+        const raw = Buffer.concat(chunks);
+        try {
+          const report = analyzeBounce(await toMailParts(raw), (a) => a.toLowerCase().endsWith(`@${d.bounceDomain.toLowerCase()}`));
+          const digest = createHash('sha256').update(raw).digest('hex').slice(0, 32);
+          for (const rcpt of session.envelope.rcptTo) {
+            const noticeId = parseVerp(d.verpSecret, d.bounceDomain, rcpt.address);
+            if (noticeId === null) continue;
+            // One message to one VERP address speaks of one notice: its first final recipient decides.
+            const r = report.recipients.find((x) => x.class !== 'not_bounce') ?? report.recipients[0];
+            const fresh = await d.accept({ noticeId, source: 'dsn', class: r.class, action: r.action, status: r.status, diagnostic: r.diagnostic, dedupeKey: `dsn:${digest}:${noticeId}` });
+            if (fresh) stats.accepted++;
+            else stats.duplicates++;
+            d.log.info({ noticeId, class: r.class, status: r.status, kind: report.kind }, 'bounce received');
+          }
+          cb();
+        } catch (err) {
+          stats.unparsed++;
+          d.log.error({ err: (err as Error).message }, 'could not parse or record a bounce; asking the sender to retry');
+          cb(Object.assign(new Error('4.3.0 Temporary failure, try again'), { responseCode: 451 }));
+        }
+      });
+    },
+  });
+  server.on('error', (err) => d.log.error({ err: err.message }, 'bounce receiver error'));
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(d.port, d.host, () => resolve());
+  });
+  return {
+    port: (server.server.address() as AddressInfo).port,
+    stats,
+    close: () => new Promise<void>((r) => server.close(() => r())),
+  };
+}

@@ -1,0 +1,102 @@
+// What a vendor may do with its own batches: ack (printed), mailed, returns. Every change is in
+// the ledgers (batch_events for the batch, notice_events per person).
+import type { Db } from '../db/pool.ts';
+import { withTransaction } from '../db/pool.ts';
+import { transition } from '../db/notice-store.ts';
+import { batchEvent, type BatchRow } from './batch-store.ts';
+import type { NoticeRef } from '../producer/enqueue.ts';
+
+export class VendorError extends Error {
+  constructor(readonly statusCode: number, message: string) {
+    super(message);
+    this.name = 'VendorError';
+  }
+}
+
+/** The vendor's own batch, or 404: a vendor cannot even learn that another's batch exists. */
+export async function ownBatch(db: Db, vendorId: number, batchId: number): Promise<BatchRow> {
+  const { rows } = await db.query(`select * from batches where id = $1 and vendor_id = $2 and status in ('ready', 'printed', 'mailed')`, [batchId, vendorId]);
+  if (!rows[0]) throw new VendorError(404, 'no such batch');
+  return rows[0] as BatchRow;
+}
+
+export async function listBatches(db: Db, vendorId: number, status?: string) {
+  const { rows } = await db.query(
+    `select id, campaign_id, status, size, exceptions, closed_at, printed_at, mailed_at from batches
+     where vendor_id = $1 and status in ('ready', 'printed', 'mailed') and ($2::text is null or status = $2) order by id`,
+    [vendorId, status ?? null],
+  );
+  return rows;
+}
+
+async function noticeIds(db: Db, batchId: number): Promise<number[]> {
+  const { rows } = await db.query('select notice_id from batch_items where batch_id = $1 order by seq', [batchId]);
+  return rows.map((r) => r.notice_id as number);
+}
+
+export async function ack(db: Db, vendorId: number, batchId: number): Promise<{ printed: number }> {
+  const batch = await ownBatch(db, vendorId, batchId);
+  if (batch.status !== 'ready') return { printed: 0 }; // acked before: nothing changes
+  return withTransaction(db, async (tx) => {
+    const { rowCount } = await tx.query(`update batches set status = 'printed', printed_at = now() where id = $1 and status = 'ready'`, [batchId]);
+    if (!rowCount) return { printed: 0 };
+    const moved = await transition(tx, { ids: await noticeIds(db, batchId), from: ['batched'], to: 'printed', channel: 'postal', detail: { batch_id: batchId, vendor_id: vendorId } });
+    await batchEvent(tx, batchId, vendorId, 'ack', { printed: moved.length });
+    return { printed: moved.length };
+  });
+}
+
+export async function mailed(db: Db, vendorId: number, batchId: number, mailedAt: string): Promise<{ mailed: number }> {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(mailedAt) || Number.isNaN(Date.parse(mailedAt))) throw new VendorError(400, 'mailed_at must be a date, YYYY-MM-DD');
+  const batch = await ownBatch(db, vendorId, batchId);
+  if (batch.status === 'ready') throw new VendorError(409, 'acknowledge the batch (printed) before reporting it mailed');
+  if (batch.status === 'mailed') return { mailed: 0 };
+  return withTransaction(db, async (tx) => {
+    await tx.query(`update batches set status = 'mailed', mailed_at = $2 where id = $1`, [batchId, mailedAt]);
+    const ids = await noticeIds(db, batchId);
+    const moved = await transition(tx, { ids, from: ['printed'], to: 'mailed', channel: 'postal', detail: { batch_id: batchId, mailed_at: mailedAt }, also: 'mailed' });
+    await tx.query('update notices set mailed_at = $2 where id = any($1::bigint[]) and state = $3', [ids, mailedAt, 'mailed']);
+    await batchEvent(tx, batchId, vendorId, 'mailed', { mailed_at: mailedAt, mailed: moved.length });
+    return { mailed: moved.length };
+  });
+}
+
+export interface ReturnResult {
+  notice_id: number;
+  outcome: 'remail' | 'unreachable' | 'not_found' | 'not_mailed';
+}
+
+/**
+ * Letters that came back. A person whose address ops corrected after it was mailed gets one
+ * more letter; everyone else is unreachable (a public announcement has to reach them).
+ */
+export async function returns(db: Db, vendorId: number, items: Array<{ notice_id: number; reason: string }>, enqueuePostal: (n: NoticeRef[]) => Promise<void>): Promise<ReturnResult[]> {
+  const out: ReturnResult[] = [];
+  for (const item of items) {
+    const { rows } = await db.query(
+      `select n.id, n.state, n.mailings, n.address_corrected_at, b.mailed_at from notices n
+       join batches b on b.id = n.batch_id and b.vendor_id = $2 where n.id = $1`,
+      [item.notice_id, vendorId],
+    );
+    const n = rows[0];
+    if (!n) {
+      out.push({ notice_id: item.notice_id, outcome: 'not_found' });
+      continue;
+    }
+    const returned = await transition(db, { ids: [n.id], from: ['mailed'], to: 'returned', channel: 'postal', detail: { reason: item.reason, vendor_id: vendorId }, set: { return_reason: item.reason.slice(0, 500) } });
+    if (!returned.length) {
+      out.push({ notice_id: n.id, outcome: 'not_mailed' });
+      continue;
+    }
+    const corrected = n.address_corrected_at && n.mailed_at && new Date(n.address_corrected_at) >= new Date(n.mailed_at);
+    if (corrected && n.mailings < 2) {
+      const again = await transition(db, { ids: [n.id], from: ['returned'], to: 'postal_queued', channel: 'postal', detail: { reason: 'remail_corrected_address' } });
+      await enqueuePostal(again);
+      out.push({ notice_id: n.id, outcome: 'remail' });
+    } else {
+      await transition(db, { ids: [n.id], from: ['returned'], to: 'unreachable', channel: 'postal', detail: { reason: 'returned', return_reason: item.reason } });
+      out.push({ notice_id: n.id, outcome: 'unreachable' });
+    }
+  }
+  return out;
+}
