@@ -11,7 +11,7 @@ export type { Logger };
 export function makeLogger(opts: { level: string; file?: string; name?: string }): Logger {
   const destination = opts.file ? pino.destination({ dest: opts.file, mkdir: true, sync: false }) : pino.destination(2);
   return pino(
-    { name: opts.name ?? 'notice', level: opts.level, redact: { paths: redactPaths, censor: '[redacted]' }, base: { pid: process.pid } },
+    { level: opts.level, redact: { paths: redactPaths, censor: '[redacted]' }, base: { pid: process.pid } },
     destination,
   );
 }

@@ -52,8 +52,11 @@ const safe = (col: string) => `case when ${col} ~ '^[=+\\-@\\t\\r]' then '''' ||
 export const REPORT_COLUMNS = [
   'notice_id', 'notice_code', 'customer_id', 'segment', 'locale', 'final_state', 'channel', 'notified', 'attempts',
   'imported_at', 'sent_at', 'last_change_at', 'message_id', 'provider_message_id', 'smtp_reply', 'template_version',
-  'postal_reason', 'last_error',
+  'postal_reason', 'last_error', 'batch_id', 'batch_seq', 'mailed_at', 'return_reason', 'address_error', 'accounted',
 ];
+
+/** States in which a person is accounted for: told, or in a state someone must act on by name. */
+export const ACCOUNTED = ['sent', 'delivered', 'mailed', 'unreachable', 'cancelled', 'needs_review', 'address_invalid'];
 
 /** One row per person; written with COPY so a million rows stream straight to the file. */
 export async function writeReport(db: Db, id: number, out: NodeJS.WritableStream): Promise<void> {
@@ -65,7 +68,8 @@ export async function writeReport(db: Db, id: number, out: NodeJS.WritableStream
            to_char(n.updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
            n.message_id, n.provider_message_id, ${safe('n.smtp_reply')}, n.template_version,
            (select e.detail->>'reason' from notice_events e where e.notice_id = n.id and e.to_state = 'postal_queued' order by e.id desc limit 1),
-           ${safe('n.last_error')}
+           ${safe('n.last_error')}, n.batch_id, n.batch_seq, n.mailed_at, ${safe('n.return_reason')}, ${safe('n.address_error')},
+           n.state in (${ACCOUNTED.map((s) => `'${s}'`).join(', ')})
     from notices n where n.campaign_id = ${Number(id)} order by n.id
   ) to stdout with (format csv)`;
   const client = await db.connect();

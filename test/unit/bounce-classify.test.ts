@@ -1,0 +1,50 @@
+import { describe, expect, it } from 'vitest';
+import { classifyBounce, statusFromText, type BounceClass } from '../../src/domain/bounce.ts';
+import { parseSesMessage } from '../../src/domain/ses-event.ts';
+
+const table: Array<[string | null, string, BounceClass]> = [
+  ['5.1.1', '550 5.1.1 User unknown', 'hard'],
+  ['5.1.10', 'RESOLVER.ADR.RecipientNotFound', 'hard'],
+  ['5.2.1', 'mailbox disabled', 'hard'],
+  ['5.4.4', 'unroutable address', 'hard'],
+  ['5.2.2', 'mailbox full', 'soft'],
+  ['4.2.2', 'over quota', 'soft'],
+  ['4.4.7', 'delivery time expired', 'soft'],
+  ['5.7.1', 'Message rejected as spam', 'message'],
+  ['5.3.4', 'message too big', 'message'],
+  ['5.7.26', 'unauthenticated sender, DMARC policy fail', 'config'],
+  ['5.7.1', 'Relay access denied', 'config'],
+  ['5.1.8', 'bad sender domain', 'config'],
+  [null, '550 Unknown user someone@docomo.ne.jp', 'hard'],
+  [null, 'この宛先は存在しないアドレスです', 'hard'],
+  [null, 'The user(s) account is temporarily over quota.', 'soft'],
+  [null, 'connection timed out, will try again', 'soft'],
+  [null, 'something nobody understands', 'soft'],
+];
+
+describe('classifyBounce (one table)', () => {
+  it.each(table)('%s %s → %s', (status, text, cls) => expect(classifyBounce(status, text)).toBe(cls));
+  it('reads codes from text', () => {
+    expect(statusFromText('smtp; 550 5.1.1 <a@b>')).toBe('5.1.1');
+    expect(statusFromText('552 mailbox full')).toBe('5.2.2');
+    expect(statusFromText('421 try later')).toBe('4.0.0');
+    expect(statusFromText('no code')).toBeNull();
+  });
+});
+
+describe('SES notifications', () => {
+  const mail = { messageId: 'ses-1', headers: [{ name: 'X-Notice-Id', value: '7' }] };
+  it('reads notificationType and eventType shapes, several recipients each', () => {
+    const a = parseSesMessage(JSON.stringify({ notificationType: 'Bounce', mail, bounce: { bounceType: 'Permanent', bounceSubType: 'General', feedbackId: 'f1', bouncedRecipients: [{ emailAddress: 'A@x.example', status: '5.1.1', diagnosticCode: 'smtp; 550 5.1.1 unknown' }, { emailAddress: 'b@x.example' }] } }), 'sns-1');
+    expect(a.map((e) => [e.recipient, e.class, e.dedupeKey, e.noticeIdHeader])).toEqual([
+      ['a@x.example', 'hard', 'ses:bounce:f1:a@x.example', 7],
+      ['b@x.example', 'hard', 'ses:bounce:f1:b@x.example', 7],
+    ]);
+    const b = parseSesMessage(JSON.stringify({ eventType: 'Bounce', mail, bounce: { bounceType: 'Transient', bounceSubType: 'MailboxFull', feedbackId: 'f2', bouncedRecipients: [{ emailAddress: 'c@x.example' }] } }), 'sns-2');
+    expect(b[0].class).toBe('soft');
+    expect(parseSesMessage(JSON.stringify({ eventType: 'Complaint', mail, complaint: { feedbackId: 'f3', complainedRecipients: [{ emailAddress: 'd@x.example' }] } }), 's')[0].class).toBe('complaint');
+    expect(parseSesMessage(JSON.stringify({ notificationType: 'Delivery', mail, delivery: { recipients: ['e@x.example'], smtpResponse: '250 2.0.0 OK' } }), 's')[0].class).toBe('delivery');
+    expect(parseSesMessage(JSON.stringify({ notificationType: 'Bounce', mail, bounce: { bounceType: 'Permanent', bounceSubType: 'ContentRejected', bouncedRecipients: [{ emailAddress: 'f@x.example' }] } }), 's')[0].class).toBe('message');
+    expect(parseSesMessage('not json', 's')).toEqual([]);
+  });
+});
