@@ -74,7 +74,7 @@ export async function returns(db: Db, vendorId: number, items: Array<{ notice_id
   const out: ReturnResult[] = [];
   for (const item of items) {
     const { rows } = await db.query(
-      `select n.id, n.state, n.mailings, n.address_corrected_at, b.mailed_at from notices n
+      `select n.id, n.state, n.mailings, n.address_corrected_at, b.printed_at from notices n
        join batches b on b.id = n.batch_id and b.vendor_id = $2 where n.id = $1`,
       [item.notice_id, vendorId],
     );
@@ -88,7 +88,8 @@ export async function returns(db: Db, vendorId: number, items: Array<{ notice_id
       out.push({ notice_id: n.id, outcome: 'not_mailed' });
       continue;
     }
-    const corrected = n.address_corrected_at && n.mailed_at && new Date(n.address_corrected_at) >= new Date(n.mailed_at);
+    // Corrected after the letter was printed: the returned letter carried the old address.
+    const corrected = n.address_corrected_at && n.printed_at && new Date(n.address_corrected_at) > new Date(n.printed_at);
     if (corrected && n.mailings < 2) {
       const again = await transition(db, { ids: [n.id], from: ['returned'], to: 'postal_queued', channel: 'postal', detail: { reason: 'remail_corrected_address' } });
       await enqueuePostal(again);
