@@ -54,6 +54,7 @@ create table batch_items (
   primary key (batch_id, notice_id),
   unique (notice_id, mailing)
 );
+create index batch_items_seq on batch_items (batch_id, seq);
 
 -- Rendered files, in chunks, so any API process can stream them and no file must fit in memory.
 create table batch_files (
@@ -90,6 +91,5 @@ alter table notices
   add column address_corrected_at timestamptz,
   add column mailings integer not null default 0,
   add column batch_id bigint,
-  add column batch_seq integer,
   add column mailed_at date,
   add column return_reason text;

@@ -10,7 +10,9 @@ export interface MessageSettings {
   verpSecret: string;
 }
 
-export function templateVariables(n: NoticeRow, campaignName: string): Record<string, string> {
+export type TemplateSource = Pick<NoticeRow, 'extra' | 'customer_id' | 'name' | 'email' | 'notice_code' | 'postal_code' | 'prefecture' | 'city' | 'address_line1' | 'address_line2' | 'locale' | 'segment'>;
+
+export function templateVariables(n: TemplateSource, campaignName: string): Record<string, string> {
   return {
     ...n.extra,
     customer_id: n.customer_id,

@@ -4,6 +4,8 @@
 // Safe to run again after a crash: it starts the files over, and renders the same bytes.
 import { stringify } from 'csv-stringify/sync';
 import type { Db } from '../db/pool.ts';
+import { parse } from 'csv-parse';
+import pgCopy from 'pg-copy-streams';
 import type { NoticeRow } from '../db/notice-store.ts';
 import { validateAddress, formatPostalCode, type PostalAddress } from '../domain/address.ts';
 import { renderText } from '../domain/template.ts';
@@ -27,6 +29,8 @@ export interface CloseBatchDeps {
 export const LETTER_COLUMNS = ['seq', 'notice_id', 'notice_code', 'postal_code', 'prefecture', 'city', 'address_line1', 'address_line2', 'name', 'honorific', 'segment', 'locale'];
 const EXCEPTION_COLUMNS = ['seq', 'notice_id', 'notice_code', 'field', 'characters', 'reason'];
 const PAGE = 2000;
+
+type LetterRow = Pick<NoticeRow, 'id' | 'campaign_id' | 'customer_id' | 'notice_code' | 'name' | 'email' | 'postal_code' | 'prefecture' | 'city' | 'address_line1' | 'address_line2' | 'locale' | 'segment' | 'extra'> & { seq: number };
 
 export interface CloseResult {
   batchId: number;
@@ -65,17 +69,11 @@ export async function closeBatch(d: CloseBatchDeps, batchId: number): Promise<Cl
 
   let letters = 0;
   let exceptions = 0;
-  for (let after = 0; ; ) {
-    const { rows } = await d.db.query(
-      `select bi.seq, n.* from batch_items bi join notices n on n.id = bi.notice_id where bi.batch_id = $1 and bi.seq > $2 order by bi.seq limit $3`,
-      [batchId, after, PAGE],
-    );
-    if (!rows.length) break;
-    after = rows[rows.length - 1].seq;
+  const render = async (rows: Array<LetterRow>) => {
     const utf8Rows: string[][] = [];
     const sjisRows: string[][] = [];
     const excRows: string[][] = [];
-    for (const r of rows as Array<NoticeRow & { seq: number }>) {
+    for (const r of rows) {
       const checked = validateAddress(r);
       const a: PostalAddress = checked.ok
         ? checked.address
@@ -93,6 +91,30 @@ export async function closeBatch(d: CloseBatchDeps, batchId: number): Promise<Cl
     await csv.write(stringify(utf8Rows));
     if (sjisRows.length) await sjis.write(encodeSjis(stringify(sjisRows)));
     if (excRows.length) await exc.write(stringify(excRows));
+  };
+  // One streamed query (COPY) rather than pages: a batch of 100,000 is read in one pass.
+  const client = await d.db.connect();
+  try {
+    const source = client.query(pgCopy.to(`copy (
+      select bi.seq, n.id, n.campaign_id, n.customer_id, n.notice_code, n.name, n.email, n.postal_code, n.prefecture, n.city,
+             n.address_line1, n.address_line2, n.locale, n.segment, n.extra::text
+      from batch_items bi join notices n on n.id = bi.notice_id where bi.batch_id = ${Number(batchId)} order by bi.seq
+    ) to stdout with (format csv)`));
+    let page: LetterRow[] = [];
+    for await (const rec of source.pipe(parse({ relax_column_count: false })) as AsyncIterable<string[]>) {
+      const [seq, id, campaignId, customerId, noticeCode, name, email, postalCode, prefecture, city, line1, line2, locale, segment, extra] = rec;
+      page.push({
+        seq: Number(seq), id: Number(id), campaign_id: Number(campaignId), customer_id: customerId, notice_code: noticeCode, name, email: email || null,
+        postal_code: postalCode || null, prefecture, city, address_line1: line1, address_line2: line2, locale, segment, extra: JSON.parse(extra || '{}'),
+      });
+      if (page.length >= PAGE) {
+        await render(page);
+        page = [];
+      }
+    }
+    if (page.length) await render(page);
+  } finally {
+    client.release();
   }
   const files = [await csv.end(), await sjis.end(), await exc.end()];
   if (pdf) files.push(await pdf.end());
@@ -111,7 +133,6 @@ export async function closeBatch(d: CloseBatchDeps, batchId: number): Promise<Cl
   const m = makeFileWriter(d.db, batchId, 'manifest.json', 'application/json');
   await m.write(JSON.stringify(manifest, null, 2) + '\n');
   await m.end();
-  await d.db.query(`update notices n set batch_seq = bi.seq from batch_items bi where bi.batch_id = $1 and n.id = bi.notice_id and n.batch_id = $1`, [batchId]);
   await d.db.query(`update batches set status = 'ready', size = $2, exceptions = $3, manifest = $4 where id = $1 and status = 'closing'`, [batchId, letters, exceptions, JSON.stringify(manifest)]);
   await batchEvent(d.db, batchId, null, 'closed', { count: letters, exceptions });
   return { batchId, letters, exceptions, files };

@@ -7,8 +7,24 @@ function allowedLead(b: number): boolean {
   return (b >= 0x81 && b <= 0x84) || (b >= 0x88 && b <= 0x9f) || (b >= 0xe0 && b <= 0xea);
 }
 
+/** The whole text in one pass: round-trips, and every double-byte lead is in JIS X 0208. */
+function allEncodable(text: string): boolean {
+  // eslint-disable-next-line no-control-regex
+  if (/^[\x00-\x7f]*$/.test(text)) return true;
+  const bytes = iconv.encode(text, 'cp932');
+  if (iconv.decode(bytes, 'cp932') !== text) return false;
+  for (let i = 0; i < bytes.length; i++) {
+    const b = bytes[i];
+    if (b < 0x80 || (b >= 0xa1 && b <= 0xdf)) continue; // ASCII, half-width katakana
+    if (!allowedLead(b)) return false;
+    i++; // trail byte
+  }
+  return true;
+}
+
 /** Characters of `text` that cannot go into a strict Shift_JIS file, each once. */
 export function unencodable(text: string): string[] {
+  if (allEncodable(text)) return [];
   const bad = new Set<string>();
   for (const ch of text) {
     const cp = ch.codePointAt(0)!;

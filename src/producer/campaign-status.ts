@@ -68,7 +68,7 @@ export async function writeReport(db: Db, id: number, out: NodeJS.WritableStream
            to_char(n.updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
            n.message_id, n.provider_message_id, ${safe('n.smtp_reply')}, n.template_version,
            (select e.detail->>'reason' from notice_events e where e.notice_id = n.id and e.to_state = 'postal_queued' order by e.id desc limit 1),
-           ${safe('n.last_error')}, n.batch_id, n.batch_seq, n.mailed_at, ${safe('n.return_reason')}, ${safe('n.address_error')},
+           ${safe('n.last_error')}, n.batch_id, (select bi.seq from batch_items bi where bi.batch_id = n.batch_id and bi.notice_id = n.id), n.mailed_at, ${safe('n.return_reason')}, ${safe('n.address_error')},
            n.state in (${ACCOUNTED.map((s) => `'${s}'`).join(', ')})
     from notices n where n.campaign_id = ${Number(id)} order by n.id
   ) to stdout with (format csv)`;

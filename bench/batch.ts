@@ -1,0 +1,115 @@
+// Closing a print batch, measured beside a baseline in the same run (never asserted):
+//   CSV files (letters.csv + letters.sjis.csv + exceptions.csv + manifest) for N letters: seconds
+//   and peak RSS, beside PostgreSQL's own COPY ... TO STDOUT CSV of the same rows;
+//   letters.pdf throughput (letters/s) for a sample, beside pdfkit writing one plain line per page.
+// Usage: npm run bench:batch [-- --letters 100000 --pdf-letters 2000]
+import { createWriteStream, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { pipeline } from 'node:stream/promises';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import pgCopy from 'pg-copy-streams';
+import PDFDocument from 'pdfkit';
+import { loadConfig } from '../src/config.ts';
+import { makeApp } from '../src/app.ts';
+import { migrate } from '../src/db/migrate.ts';
+import { importCsv } from '../src/import/importer.ts';
+import { writeDemoCsv } from '../src/cli/demo-data.ts';
+import { createCampaignFromDir } from '../src/templates/create-campaign.ts';
+import { addVendor } from '../src/postal/vendor-store.ts';
+import { closeBatch } from '../src/postal/close-batch.ts';
+
+const root = fileURLToPath(new URL('../', import.meta.url));
+const arg = (name: string, def: number) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : def;
+};
+const LETTERS = arg('letters', 100_000);
+const PDF_LETTERS = arg('pdf-letters', 2000);
+const tmp = mkdtempSync(path.join(tmpdir(), 'notice-bench-batch-'));
+const base = loadConfig();
+const dbName = `benchb_${Date.now()}`;
+const dbUrl = Object.assign(new URL(base.DATABASE_URL), { pathname: `/${dbName}` }).toString();
+
+/** Peak RSS while fn runs, sampled every 50 ms. */
+async function measured<T>(fn: () => Promise<T>): Promise<{ value: T; seconds: number; peakMb: number }> {
+  let peak = process.memoryUsage().rss;
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+  const t0 = performance.now();
+  try {
+    const value = await fn();
+    return { value, seconds: (performance.now() - t0) / 1000, peakMb: Math.round(Math.max(peak, process.memoryUsage().rss) / 1048576) };
+  } finally {
+    clearInterval(timer);
+  }
+}
+
+async function batchOf(app: ReturnType<typeof makeApp>, campaignId: number, vendorId: number, limit: number): Promise<number> {
+  // Straight into one batch, as the postal worker would have put them.
+  const { rows } = await app.db.query(`insert into batches (campaign_id, vendor_id, status, closed_at) values ($1, $2, 'closing', now()) returning id`, [campaignId, vendorId]);
+  const id = rows[0].id as number;
+  await app.db.query(`insert into batch_items (batch_id, notice_id) select $1, id from notices where campaign_id = $2 and batch_id is null order by id limit $3`, [id, campaignId, limit]);
+  await app.db.query(`update notices n set state = 'batched', batch_id = $1 from batch_items bi where bi.batch_id = $1 and n.id = bi.notice_id`, [id]);
+  await app.db.query('update batches set size = (select count(*) from batch_items where batch_id = $1) where id = $1', [id]);
+  return id;
+}
+
+async function main() {
+  const admin = new pg.Client({ connectionString: base.DATABASE_URL });
+  await admin.connect();
+  await admin.query(`create database ${dbName}`);
+  const app = makeApp(loadConfig({ ...process.env, DATABASE_URL: dbUrl, QUEUE_PREFIX: `{${dbName}}` }));
+  try {
+    await migrate(app.db);
+    const csv = path.join(tmp, 'people.csv');
+    await writeDemoCsv(csv, LETTERS + PDF_LETTERS, { noEmail: 1, hardBounce: 0, greylist: 0, english: 0.1, card: 0.57 });
+    const vendor = await addVendor(app.db, 'bench');
+    const c = await createCampaignFromDir(app.db, 'bench', path.join(root, 'templates/demo'));
+    await importCsv(app.db, app.templates, { campaignId: c.id, file: csv, encoding: 'utf8' });
+    // A few names a strict Shift_JIS file cannot carry, as real data has.
+    await app.db.query(`update notices set name = '𠮷田 ' || name where id % 997 = 0`);
+    const big = await batchOf(app, c.id, vendor.id, LETTERS);
+    const small = await batchOf(app, c.id, vendor.id, PDF_LETTERS);
+    const deps = { db: app.db, templates: app.templates, fontPath: app.config.PDF_FONT, returnAddress: app.config.RETURN_ADDRESS };
+    console.log(`bench: closing a batch of ${LETTERS} letters (CSV files), and PDF for ${PDF_LETTERS}; ${tmp}`);
+
+    const baseline = await measured(async () => {
+      const client = await app.db.connect();
+      try {
+        await pipeline(client.query(pgCopy.to(`copy (select n.id, n.notice_code, n.postal_code, n.prefecture, n.city, n.address_line1, n.address_line2, n.name from batch_items bi join notices n on n.id = bi.notice_id where bi.batch_id = ${big} order by n.postal_code, n.id) to stdout with (format csv, header true)`)), createWriteStream(path.join(tmp, 'baseline.csv')));
+      } finally {
+        client.release();
+      }
+    });
+    const ours = await measured(() => closeBatch({ ...deps, pdf: false }, big));
+
+    const pdfBase = await measured(async () => {
+      const doc = new PDFDocument({ size: 'A4', autoFirstPage: false });
+      doc.registerFont('jp', app.config.PDF_FONT);
+      const done = pipeline(doc, createWriteStream(path.join(tmp, 'baseline.pdf')));
+      const { rows } = await app.db.query('select n.name from batch_items bi join notices n on n.id = bi.notice_id where bi.batch_id = $1', [small]);
+      for (const r of rows) doc.addPage().font('jp').fontSize(12).text(`${r.name} 様`);
+      doc.end();
+      await done;
+    });
+    const pdf = await measured(() => closeBatch(deps, small));
+
+    const rows: Array<[string, string, string]> = [
+      [`CSV files for ${LETTERS} letters: seconds`, ours.seconds.toFixed(2), baseline.seconds.toFixed(2)],
+      ['CSV files: peak RSS of the process (MB)', String(ours.peakMb), String(baseline.peakMb)],
+      [`letters.pdf (${PDF_LETTERS} letters, with the CSVs): letters/s`, String(Math.round(PDF_LETTERS / pdf.seconds)), String(Math.round(PDF_LETTERS / pdfBase.seconds))],
+      ['letters.pdf: peak RSS (MB)', String(pdf.peakMb), String(pdfBase.peakMb)],
+    ];
+    const w = Math.max(...rows.map((r) => r[0].length));
+    console.log(`\n${'measure'.padEnd(w)}  ${'ours'.padStart(8)}  ${'baseline'.padStart(8)}`);
+    for (const [what, o, b] of rows) console.log(`${what.padEnd(w)}  ${o.padStart(8)}  ${b.padStart(8)}`);
+    console.log(`\nbaselines: PostgreSQL COPY ... TO STDOUT CSV of the same rows; pdfkit with one line per page. exceptions: ${ours.value?.exceptions}`);
+  } finally {
+    await app.close();
+    await admin.query(`drop database if exists ${dbName} with (force)`);
+    await admin.end();
+  }
+}
+
+await main();
