@@ -33,7 +33,9 @@ function rng(seed: number) {
 
 export function demoRow(i: number, r: () => number, mix: DemoMix): string {
   const [postal, pref, city] = PLACES[i % PLACES.length];
-  const name = `${FAMILY[Math.floor(r() * FAMILY.length)]} ${GIVEN[Math.floor(r() * GIVEN.length)]}`;
+  // A few names a strict Shift_JIS print file cannot carry (𠮷, 髙), as real customer data has.
+  const family = i % 101 === 0 ? '𠮷田' : i % 103 === 0 ? '髙橋' : FAMILY[Math.floor(r() * FAMILY.length)];
+  const name = `${family} ${GIVEN[Math.floor(r() * GIVEN.length)]}`;
   const p = r();
   const local = `cust${String(i).padStart(7, '0')}`;
   let email = `${local}@example.com`;

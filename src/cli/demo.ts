@@ -9,13 +9,22 @@ import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config.ts';
 import { makeApp } from '../app.ts';
 import { migrate } from '../db/migrate.ts';
-import { isSettled, NOTICE_STATES } from '../domain/notice-state.ts';
+import { NOTICE_STATES } from '../domain/notice-state.ts';
+import type { Db } from '../db/pool.ts';
 import { importCsv } from '../import/importer.ts';
 import { startSmtpSink } from '../mail/smtp-sink.ts';
 import { launch } from '../producer/campaign-control.ts';
 import { campaignStatus, writeReportFile } from '../producer/campaign-status.ts';
 import { createCampaignFromDir } from '../templates/create-campaign.ts';
-import { startWorkers } from '../worker-runner.ts';
+import { ALL_QUEUES, startWorkers } from '../worker-runner.ts';
+import { createWriteStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
+import { Readable } from 'node:stream';
+import { ACCOUNTED } from '../producer/campaign-status.ts';
+import { closeBatch } from '../postal/close-batch.ts';
+import { readFile } from '../postal/file-store.ts';
+import { ack, mailed } from '../postal/vendor-actions.ts';
+import { addVendor } from '../postal/vendor-store.ts';
 import { writeDemoCsv } from './demo-data.ts';
 import { oneLineStatus, table } from './output.ts';
 
@@ -46,7 +55,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   console.log(`2. SMTP sink on ${sink.url}: "nouser" addresses get 550 5.1.1, "greylist" ones 451 4.7.1 once`);
   const config = loadConfig(process.env, {
     SMTP_URL: sink.url, MAIL_TRANSPORT: 'smtp', LOG_FILE: logFile, BACKOFF_BASE_MS: '1000', BACKOFF_MAX_MS: '5000',
-    RECONCILE_INTERVAL_MS: '5000', SEND_LEASE_MS: '30000',
+    RECONCILE_INTERVAL_MS: '5000', SEND_LEASE_MS: '30000', BOUNCE_SMTP_PORT: '0', BATCH_MAX_SIZE: '100000',
   });
   const app = makeApp(config);
   let workers: Awaited<ReturnType<typeof startWorkers>> | null = null;
@@ -55,13 +64,15 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     const csv = path.join(demoDir, 'recipients.csv');
     await writeDemoCsv(csv, o.recipients);
     const created = await createCampaignFromDir(app.db, 'デモ通販ストア', path.join(root, 'templates/demo'));
-    console.log(`3. campaign ${created.id} created (templates ${created.templateVersion}); ${o.recipients} synthetic customers in ${csv}`);
+    const vendor = await addVendor(app.db, `デモ印刷 ${new Date().toISOString()}`);
+    await app.db.query('update campaigns set vendor_id = $2 where id = $1', [created.id, vendor.id]);
+    console.log(`3. campaign ${created.id} created (templates ${created.templateVersion}, printing vendor ${vendor.id}); ${o.recipients} synthetic customers in ${csv}`);
 
     const t0 = Date.now();
     const report = await importCsv(app.db, app.templates, { campaignId: created.id, file: csv, encoding: 'utf8' });
     console.log(`4. imported ${report.accepted} people in ${((Date.now() - t0) / 1000).toFixed(1)} s (${report.duplicates.length} duplicates, ${report.rejected.length} rejected)`);
 
-    workers = await startWorkers(app, { concurrency: config.WORKER_CONCURRENCY });
+    workers = await startWorkers(app, { queues: ALL_QUEUES, concurrency: config.WORKER_CONCURRENCY, receiver: false });
     const relay = await launch({ db: app.db, queues: app.queues, pageSize: config.RELAY_PAGE_SIZE }, created.id);
     console.log(`5. launched: ${relay.queued} queued for email, ${relay.postal} straight to post (no email)`);
 
@@ -82,13 +93,32 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     if (process.stdout.isTTY) process.stdout.write('\n');
     if (!status) throw new Error('campaign vanished');
     const seconds = (Date.now() - sendStart) / 1000;
+    const sentCount = status.counts.sent;
+
+    // The postal route: everyone email could not reach joins the vendor's batch...
+    await waitForPostal(app.db, created.id);
+    const { rows: open } = await app.db.query(`select id from batches where campaign_id = $1 and status in ('open', 'closing') order by id`, [created.id]);
+    for (const b of open) {
+      const closed = await closeBatch({ db: app.db, templates: app.templates, fontPath: config.PDF_FONT, returnAddress: config.RETURN_ADDRESS }, b.id);
+      if (!closed) continue;
+      const dir = path.join(demoDir, `batch-${b.id}`);
+      await mkdir(dir, { recursive: true });
+      for (const f of [...closed.files.map((x) => x.name), 'manifest.json']) {
+        await pipeline(Readable.from(readFile(app.db, b.id, f)), createWriteStream(path.join(dir, f)));
+      }
+      console.log(`6. print batch ${b.id}: ${closed.letters} letters (${closed.exceptions} in exceptions.csv) → ${dir}/ (letters.pdf, letters.csv, letters.sjis.csv, manifest.json)`);
+      // ...and the demo plays the vendor: printed, then mailed today.
+      await ack(app.db, vendor.id, b.id);
+      await mailed(app.db, vendor.id, b.id, new Date().toISOString().slice(0, 10));
+    }
+    status = (await campaignStatus(app.db, created.id))!;
     const reportFile = path.join(demoDir, 'report.csv');
     await writeReportFile(app.db, created.id, reportFile);
 
-    const unsettled = NOTICE_STATES.filter((s) => !isSettled(s)).reduce((a, s) => a + status!.counts[s], 0);
-    console.log(`\nSummary: campaign ${created.id} (${status.state}), ${status.total} people, email phase ${seconds.toFixed(1)} s, ${(status.counts.sent / Math.max(seconds, 0.001)).toFixed(0)} sent/s`);
-    console.log(table(NOTICE_STATES.filter((s) => status!.counts[s] > 0).map((s) => [s, status!.counts[s]])));
-    console.log(`  ${'not settled'.padEnd(13)}  ${String(unsettled).padStart(8)}`);
+    const final = status;
+    const unsettled = NOTICE_STATES.filter((s) => !ACCOUNTED.includes(s) && s !== 'postal_queued').reduce((a, s) => a + final.counts[s], 0);
+    console.log(`\nSummary: campaign ${created.id} (${status.state}), ${status.total} people, email phase ${seconds.toFixed(1)} s, ${(sentCount / Math.max(seconds, 0.001)).toFixed(0)} sent/s`);
+    console.log(table([...NOTICE_STATES.filter((s) => final.counts[s] > 0).map((s): [string, number] => [s, final.counts[s]]), ['not settled', unsettled]]));
     console.log(`\nper-person report: ${reportFile}\nlogs (ids only): ${logFile}\nSMTP sink received ${sink.received} messages. Total ${((Date.now() - started) / 1000).toFixed(1)} s.`);
     if (unsettled > 0 || status.state !== 'running') {
       process.exitCode = 1;
@@ -98,5 +128,13 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     await workers?.close();
     await app.close();
     await sink.close();
+  }
+}
+
+async function waitForPostal(db: Db, campaignId: number): Promise<void> {
+  for (let i = 0; i < 600; i++) {
+    const { rows } = await db.query(`select count(*)::int as n from notices where campaign_id = $1 and state = 'postal_queued'`, [campaignId]);
+    if (rows[0].n === 0) return;
+    await new Promise((r) => setTimeout(r, 250));
   }
 }

@@ -31,6 +31,9 @@ describe('launch', () => {
     expect(ids).toHaveLength(1080);
     expect(new Set(ids).size).toBe(1080);
     expect((await app.queues.postal.getJobCounts('wait')).wait).toBe(120);
+    // Ids only in Redis: no personal data travels with a job.
+    const [job] = await app.queues.email.getJobs(['wait'], 0, 0);
+    expect(Object.keys(job.data).sort()).toEqual(['campaignId', 'noticeId']);
     expect((await counts(app, id)).counts).toMatchObject({ queued: 1080, postal_queued: 120, pending: 0 });
     await app.queues.email.obliterate({ force: true });
   });
