@@ -16,6 +16,7 @@ create table bounce_events (
   received_at  timestamptz not null default now()
 );
 create index bounce_events_notice on bounce_events (notice_id);
+create index bounce_events_unapplied on bounce_events (id) where applied_at is null;
 
 create table vendors (
   id          bigint generated always as identity primary key,

@@ -3,6 +3,7 @@
 import type { Worker } from 'bullmq';
 import type { App } from './app.ts';
 import { makeNoticeSender } from './mail/send-notice.ts';
+import { makeSentRecorder } from './mail/sent-recorder.ts';
 import { enqueuePostal } from './producer/enqueue.ts';
 import { reconcileExclusive } from './producer/reconciler.ts';
 import { makeEmailWorker } from '../workers/email-worker.ts';
@@ -47,6 +48,7 @@ export async function startWorkers(app: App, opts: { queues?: string[]; concurre
         outagePauseMs: c.OUTAGE_PAUSE_MS, throttleBackoffMs: c.THROTTLE_BACKOFF_MS, errorBudget: c.ERROR_BUDGET, leaseMs: c.SEND_LEASE_MS,
       },
       enqueuePostal: (notices) => enqueuePostal(app.queues, notices),
+      recordSent: makeSentRecorder(app.db, { maxBatch: 50, maxWaitMs: 5 }).record,
       log: app.log.child({ queue: 'email' }),
     });
     await applyGlobalRateLimit(app);
@@ -94,6 +96,11 @@ export async function startWorkers(app: App, opts: { queues?: string[]; concurre
           const r = await reconcileExclusive({ db: app.db, queues: app.queues, redis: app.redis, pageSize: 1000, leaseMs: c.SEND_LEASE_MS });
           if (r && (r.email || r.postal)) app.log.warn({ ...r }, 'reconciler re-enqueued notices with no live job');
           if (names.includes('print')) for (const id of await batchesDue(app.db, c.BATCH_MAX_SIZE, c.BATCH_MAX_AGE_MS)) await closeDue(id);
+          if (names.includes('bounce')) {
+            // Bounces recorded but never applied (their job lost with Redis): queue them again.
+            const { rows } = await app.db.query(`select id from bounce_events where applied_at is null and received_at < now() - interval '1 minute' order by id limit 1000`);
+            for (const r of rows) await app.queues.bounce.add(JOB.applyBounce, { bounceEventId: r.id }, { jobId: jobId.bounce(r.id) });
+          }
         } catch (err) {
           app.log.error({ err: (err as Error).message }, 'reconciler failed');
         }

@@ -74,8 +74,3 @@ export async function noteOutage(db: Queryable, id: number, limitMs: number, rep
 export async function clearOutage(db: Queryable, id: number): Promise<void> {
   await db.query('update campaigns set outage_since = null where id = $1 and outage_since is not null', [id]);
 }
-
-export async function listCampaigns(db: Queryable): Promise<CampaignRow[]> {
-  const { rows } = await db.query('select * from campaigns order by id');
-  return rows as CampaignRow[];
-}

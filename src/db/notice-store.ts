@@ -49,18 +49,12 @@ export interface TransitionOptions {
   channel?: 'email' | 'postal' | null;
   detail?: Record<string, unknown>;
   set?: Partial<Record<Settable, string | number | null>>;
-  /** Only while the notice's campaign is running (claims). */
-  requireRunning?: boolean;
-  /** A notice in 'sending' qualifies only if claimed longer ago than this (a crashed worker's lease). */
-  staleSendingMs?: number;
   /** Extra SQL assignments, from code in this file only (never from input). */
-  also?: 'claim' | 'unclaim' | 'sent' | 'refund-attempt' | 'soft-bounce' | 'mailed';
+  also?: 'unclaim' | 'refund-attempt' | 'soft-bounce' | 'mailed';
 }
 
 const ALSO: Record<NonNullable<TransitionOptions['also']>, string> = {
-  claim: 'attempts = n.attempts + 1, claimed_at = now()',
   unclaim: 'claimed_at = null',
-  sent: 'sent_at = now(), claimed_at = null',
   'refund-attempt': 'attempts = greatest(n.attempts - 1, 0), claimed_at = null',
   'soft-bounce': 'soft_bounces = n.soft_bounces + 1',
   mailed: 'mailings = n.mailings + 1',
@@ -85,16 +79,10 @@ export async function transition(db: Queryable, o: TransitionOptions): Promise<T
     sets.push(`${col} = $${params.length}::${SETTABLE[col as Settable]}`);
   }
   if (o.also) sets.push(ALSO[o.also]);
-  let stale = '';
-  if (o.staleSendingMs !== undefined) {
-    params.push(o.staleSendingMs);
-    stale = `and (n.state <> 'sending' or n.claimed_at is null or n.claimed_at < now() - make_interval(secs => $${params.length}::double precision / 1000))`;
-  }
-  const running = o.requireRunning ? `and exists (select 1 from campaigns c where c.id = n.campaign_id and c.state = 'running')` : '';
   const sql = `
     with o as (
       select n.id, n.state as from_state from notices n
-      where n.id = any($1::bigint[]) and n.state = any($2::text[]) ${running} ${stale}
+      where n.id = any($1::bigint[]) and n.state = any($2::text[])
       order by n.id
       for update of n
     ), u as (

@@ -11,6 +11,7 @@ import type { Logger } from '../logger.ts';
 import type { TemplateCache } from '../templates/template-store.ts';
 import { buildMessage, type MessageSettings } from './message.ts';
 import { SendFailureError, type MailTransport } from './transport.ts';
+import type { SentRecord } from './sent-recorder.ts';
 
 export interface SendPolicy {
   maxAttempts: number;
@@ -40,6 +41,8 @@ export interface NoticeSenderDeps {
   policy: SendPolicy;
   /** Hand people to the postal route (enqueue their postal jobs). */
   enqueuePostal: (notices: Array<{ id: number; campaign_id: number }>) => Promise<void>;
+  /** Record an accepted send (grouped with others finishing at the same moment). */
+  recordSent: (r: SentRecord) => Promise<boolean>;
   log: Logger;
 }
 
@@ -110,13 +113,11 @@ export function makeNoticeSender(d: NoticeSenderDeps) {
       }
     }
 
-    const recorded = await transition(d.db, {
-      ids: [n.id], from: ['sending'], to: 'sent', also: 'sent',
-      set: { message_id: message.messageId, provider_message_id: result.providerMessageId, smtp_reply: result.reply, template_version: n.campaign_template_version, last_error: null },
-      detail: { message_id: message.messageId, provider_message_id: result.providerMessageId, reply: result.reply, template_version: n.campaign_template_version, attempt: n.attempts },
+    const recorded = await d.recordSent({
+      id: n.id, messageId: message.messageId, providerMessageId: result.providerMessageId, reply: result.reply, templateVersion: n.campaign_template_version, attempt: n.attempts,
     });
     // Someone took the notice from us mid-send (lease expired): the send stands, but say so.
-    if (!recorded.length) log.warn('notice changed state while sending; accepted send not recorded as sent');
+    if (!recorded) log.warn('notice changed state while sending; accepted send not recorded as sent');
     if (n.campaign_in_outage) await clearOutage(d.db, n.campaign_id);
     return { kind: 'sent' };
   };

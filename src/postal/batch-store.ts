@@ -36,10 +36,16 @@ export async function batchEvent(db: Queryable, batchId: number, vendorId: numbe
   await db.query('insert into batch_events (batch_id, vendor_id, action, detail) values ($1, $2, $3, $4)', [batchId, vendorId, action, JSON.stringify(detail)]);
 }
 
-/** Open batches that are full or old enough to close. */
+/**
+ * Batches to close: open ones that are full or old enough, and ones left half-closed for ten
+ * minutes (their print job was lost with Redis, or the worker died while rendering).
+ */
 export async function batchesDue(db: Queryable, maxSize: number, maxAgeMs: number): Promise<number[]> {
   const { rows } = await db.query(
-    `select id from batches where status = 'open' and size > 0 and (size >= $1 or created_at < now() - make_interval(secs => $2::double precision / 1000)) order by id`,
+    `select id from batches
+     where (status = 'open' and size > 0 and (size >= $1 or created_at < now() - make_interval(secs => $2::double precision / 1000)))
+        or (status = 'closing' and closed_at < now() - interval '10 minutes')
+     order by id`,
     [maxSize, maxAgeMs],
   );
   return rows.map((r) => r.id as number);

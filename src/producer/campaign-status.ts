@@ -4,7 +4,7 @@ import { pipeline } from 'node:stream/promises';
 import pgCopy from 'pg-copy-streams';
 import type { Db } from '../db/pool.ts';
 import { getCampaign } from '../db/campaign-store.ts';
-import { EMAIL_OPEN, NOTICE_STATES, NOTIFIED, type NoticeState } from '../domain/notice-state.ts';
+import { ACCOUNTED, EMAIL_OPEN, NOTICE_STATES, NOTIFIED, type NoticeState } from '../domain/notice-state.ts';
 
 export interface CampaignStatus {
   id: number;
@@ -55,8 +55,6 @@ export const REPORT_COLUMNS = [
   'postal_reason', 'last_error', 'batch_id', 'batch_seq', 'mailed_at', 'return_reason', 'address_error', 'accounted',
 ];
 
-/** States in which a person is accounted for: told, or in a state someone must act on by name. */
-export const ACCOUNTED = ['sent', 'delivered', 'mailed', 'unreachable', 'cancelled', 'needs_review', 'address_invalid'];
 
 /** One row per person; written with COPY so a million rows stream straight to the file. */
 export async function writeReport(db: Db, id: number, out: NodeJS.WritableStream): Promise<void> {

@@ -4,7 +4,6 @@
 // post cannot use.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import path from 'node:path';
 import { createTransport } from 'nodemailer';
 import { parse } from 'csv-parse/sync';
@@ -12,6 +11,7 @@ import type { FastifyInstance } from 'fastify';
 import { makeTestEnv, waitFor, type TestEnv } from '../support/harness.ts';
 import { campaignWith, counts, person } from '../support/fixtures.ts';
 import { notice } from '../support/cli.ts';
+import { freePort } from '../support/processes.ts';
 import { startSmtpSink, type SmtpSink } from '../../src/mail/smtp-sink.ts';
 import { verpAddress } from '../../src/mail/verp.ts';
 import { ALL_QUEUES, startWorkers, type RunningWorkers } from '../../src/worker-runner.ts';
@@ -27,16 +27,6 @@ let sink: SmtpSink;
 let app: App;
 let workers: RunningWorkers;
 let http: FastifyInstance;
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const port = (s.address() as { port: number }).port;
-      s.close(() => resolve(port));
-    });
-  });
-}
 
 beforeAll(async () => {
   t = await makeTestEnv();
