@@ -2,7 +2,7 @@
 //   import rows/s  vs raw COPY rows/s of the same file
 //   pipeline msgs/s (import → launch → worker process → SMTP) vs raw nodemailer pool msgs/s
 //   worker RSS as the campaign grows
-// Usage: npm run bench [-- --people 100000]
+// Usage: npm run bench:send [-- --people 100000] [--import-only]
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createReadStream, createWriteStream, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -44,6 +44,12 @@ const line = (what: string, ours: number, baseline: number, unit: string) =>
 
 function spawnTsx(file: string, env: Record<string, string> = {}, args: string[] = []): ChildProcess {
   return spawn(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), file, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+}
+
+function printTable() {
+  const w = Math.max(...rows.map((r) => r[0].length));
+  console.log(`\n${'measure'.padEnd(w)}  ${'ours'.padStart(14)}  ${'baseline'.padStart(14)}  ratio`);
+  for (const [what, ours, baseline, ratio] of rows) console.log(`${what.padEnd(w)}  ${ours.padStart(14)}  ${baseline.padStart(14)}  ${ratio.padStart(5)}`);
 }
 
 function rssMb(pid: number): number {
@@ -95,6 +101,8 @@ async function main() {
     cl2.release();
     line('import vs raw COPY of valid rows into notices (same indexes)', rate(report.accepted, importMs), rate(report.accepted, Date.now() - t0), 'rows/s');
 
+    if (process.argv.includes('--import-only')) return printTable();
+
     // 2. Raw nodemailer pool to the same sink, same pool size and concurrency.
     const transport = makeSmtpTransport({ url: sinkUrl, poolSize: POOL, timeoutMs: 30_000 });
     const sample = readFileSync(path.join(root, 'templates/demo/card.ja.html'), 'utf8');
@@ -126,9 +134,7 @@ async function main() {
     const pipeMs = Date.now() - t0;
     line('pipeline (launch → worker → SMTP) vs raw nodemailer pool', rate(PEOPLE, pipeMs), rate(PEOPLE, rawSendMs), 'msgs/s');
 
-    const w = Math.max(...rows.map((r) => r[0].length));
-    console.log(`\n${'measure'.padEnd(w)}  ${'ours'.padStart(14)}  ${'baseline'.padStart(14)}  ratio`);
-    for (const [what, ours, baseline, ratio] of rows) console.log(`${what.padEnd(w)}  ${ours.padStart(14)}  ${baseline.padStart(14)}  ${ratio.padStart(5)}`);
+    printTable();
     const pick = (f: number) => memory[Math.min(memory.length - 1, Math.floor(f * (memory.length - 1)))];
     console.log(`\nworker RSS as the campaign grows (sent → MB): ${[0.1, 0.25, 0.5, 0.75, 1].map((f) => `${pick(f)[0]} → ${pick(f)[1]}`).join(', ')}`);
   } finally {

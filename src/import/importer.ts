@@ -138,54 +138,48 @@ export async function importCsv(db: Db, templates: TemplateCache, o: ImportOptio
     if (!header) throw new ImportFileError(fileName, 1, 'the file is empty (a header row is required)');
     o.onProgress?.({ bytes: totalBytes, totalBytes, rows: report.rows });
 
-    await client.query('create index on stage (customer_id, line); create index on stage (email_normalized, line); analyze stage');
-    report.duplicates.push(...(await removeDuplicates(client, o.campaignId, 'customer_id')));
-    report.duplicates.push(...(await removeDuplicates(client, o.campaignId, 'email_normalized')));
-    report.duplicates.sort((a, b) => a.line - b.line);
     report.rejected.sort((a, b) => a.line - b.line);
-
-    const run = await client.query(
-      'insert into import_runs (campaign_id, file_name, accepted, duplicates, rejected, report) values ($1, $2, 0, $3, $4, $5) returning id',
-      [o.campaignId, fileName, report.duplicates.length, new Set(report.rejected.map((r) => r.line)).size,
-        JSON.stringify({ duplicates: report.duplicates, rejected: report.rejected, warnings: report.warnings, droppedColumns: report.droppedColumns })],
-    );
+    const run = await client.query('insert into import_runs (campaign_id, file_name, accepted, duplicates, rejected, report) values ($1, $2, 0, 0, 0, $3) returning id', [o.campaignId, fileName, '{}']);
     const importRunId = run.rows[0].id as number;
-    // Creation is recorded by the row itself (created_at, import_line) and by import_runs; the
-    // ledger starts with the first transition, at launch.
+    // First come, first kept: rows go in in line order, and a row whose customer_id or email is
+    // already in the campaign (from an earlier file or an earlier line) is not inserted.
+    // Creation is recorded by the row itself (created_at, import_line, import_run_id) and by
+    // import_runs; the ledger starts with the first transition, at launch.
     const inserted = await client.query(
       `insert into notices (campaign_id, customer_id, notice_code, name, email, email_normalized, postal_code, prefecture, city,
                             address_line1, address_line2, locale, segment, extra, import_line, import_run_id)
        select $1, customer_id, notice_code, name, email, email_normalized, postal_code, prefecture, city,
               address_line1, address_line2, locale, segment, extra, line, $2
-       from stage order by line`,
+       from stage order by line
+       on conflict do nothing`,
       [o.campaignId, importRunId],
     );
     report.accepted = inserted.rowCount ?? 0;
-    await client.query('update import_runs set accepted = $2 where id = $1', [importRunId, report.accepted]);
+    if (report.accepted < report.rows - new Set(report.rejected.map((r) => r.line)).size) report.duplicates = await duplicatesOf(client, o.campaignId, importRunId);
+    await client.query('update import_runs set accepted = $2, duplicates = $3, rejected = $4, report = $5 where id = $1', [
+      importRunId, report.accepted, report.duplicates.length, new Set(report.rejected.map((r) => r.line)).size,
+      JSON.stringify({ duplicates: report.duplicates, rejected: report.rejected, warnings: report.warnings, droppedColumns: report.droppedColumns }),
+    ]);
     return report;
   });
 }
 
-type Column = 'customer_id' | 'email_normalized';
-
-/** Drop later occurrences within the file and people already in the campaign; say which line each repeats. */
-async function removeDuplicates(client: { query: Db['query'] }, campaignId: number, column: Column): Promise<LineIssue[]> {
-  const label = column === 'customer_id' ? 'customer_id' : 'email';
+/** The staged rows that were not inserted, and which earlier person each repeats. */
+async function duplicatesOf(client: { query: Db['query'] }, campaignId: number, importRunId: number): Promise<LineIssue[]> {
   const { rows } = await client.query(
-    `with ranked as (
-       select line, min(line) over (partition by ${column}) as first_line from stage where ${column} is not null
-     ), d as (
-       delete from stage s using ranked r
-       where s.line = r.line and (r.line > r.first_line
-         or exists (select 1 from notices n where n.campaign_id = $1 and n.${column} = s.${column}))
-       returning s.line, r.first_line
-     )
-     select line, first_line from d order by line`,
-    [campaignId],
+    `select s.line, c.import_run_id as c_run, c.import_line as c_line, e.import_run_id as e_run, e.import_line as e_line
+     from stage s
+     left join notices c on c.campaign_id = $1 and c.customer_id = s.customer_id
+     left join notices e on e.campaign_id = $1 and e.email_normalized = s.email_normalized
+     where c.id is null or c.import_run_id is distinct from $2 or c.import_line <> s.line
+     order by s.line`,
+    [campaignId, importRunId],
   );
-  return rows.map((r) => ({
-    line: r.line as number,
-    field: label,
-    reason: r.line === r.first_line ? `${label} is already in this campaign` : `${label} repeats line ${r.first_line}`,
-  }));
+  const which = (label: string, run: number | null, line: number | null) =>
+    run === importRunId ? `${label} repeats line ${line}` : `${label} is already in this campaign`;
+  return rows.map((r) => {
+    if (r.c_line !== null) return { line: r.line, field: 'customer_id', reason: which('customer_id', r.c_run, r.c_line) };
+    if (r.e_line !== null) return { line: r.line, field: 'email', reason: which('email', r.e_run, r.e_line) };
+    return { line: r.line, field: 'notice_code', reason: 'collided with another notice code; import the file again' };
+  });
 }

@@ -63,7 +63,8 @@ describe('importing a hostile CSV', () => {
 
     const text = notice(t.env, 'import', String(id), file);
     expect(text.stdout).toContain('hostile.csv:6: rejected: email: neither a valid email nor a complete postal address');
-    expect(text.stdout).toContain('hostile.csv:3: duplicate: customer_id: customer_id repeats line 2');
+    expect(text.stdout).toContain('hostile.csv: 11 rows: 0 accepted, 7 duplicates'); // the same file again adds nobody
+    expect(text.stdout).toContain('hostile.csv:3: duplicate: customer_id: customer_id is already in this campaign');
 
     const app = t.app();
     const { rows } = await app.db.query(`select customer_id, postal_code, email, extra::text from notices where campaign_id = $1 order by customer_id`, [id]);
