@@ -9,9 +9,9 @@ import { parse } from 'csv-parse';
 import iconv from 'iconv-lite';
 import pgCopy from 'pg-copy-streams';
 import type { Db } from '../db/pool.ts';
-import { withTransaction } from '../db/pool.ts';
+import { withTransaction, type DbClient } from '../db/pool.ts';
 import { getCampaign } from '../db/campaign-store.ts';
-import { REQUIRED_COLUMNS, isCardColumn, validateRow, type RowIssue } from '../domain/recipient.ts';
+import { REQUIRED_COLUMNS, isCardColumn, validateRow, type Recipient, type RowIssue, type RowRules } from '../domain/recipient.ts';
 import type { TemplateCache } from '../templates/template-store.ts';
 import { copyLine } from './copy-text.ts';
 import { newNoticeCode } from './notice-code.ts';
@@ -48,6 +48,10 @@ export interface ImportOptions {
 }
 
 const OPTIONAL_COLUMNS = new Set(['address_line2', 'locale']);
+const DIRECT_COLUMNS = [
+  'campaign_id', 'customer_id', 'notice_code', 'name', 'email', 'email_normalized', 'postal_code', 'prefecture', 'city',
+  'address_line1', 'address_line2', 'locale', 'segment', 'extra', 'import_line', 'import_run_id',
+];
 const STAGE_COLUMNS = [
   'line', 'customer_id', 'notice_code', 'name', 'email', 'email_normalized', 'postal_code', 'prefecture', 'city',
   'address_line1', 'address_line2', 'locale', 'segment', 'extra',
@@ -65,103 +69,134 @@ export async function importCsv(db: Db, templates: TemplateCache, o: ImportOptio
   const report: ImportReport = { file: fileName, campaignId: o.campaignId, rows: 0, accepted: 0, duplicates: [], rejected: [], warnings: [], droppedColumns: [] };
   const rules = { segments: set.segments, locales: set.locales, defaultLocale: set.locales.has('ja') ? 'ja' : [...set.locales][0], extraColumns: [] as string[] };
 
+  const ctx: ParseContext = { o, fileName, totalBytes, extraVars: campaign.extra_vars, rules, report };
   return withTransaction(db, async (client) => {
     // One import per campaign at a time: dedupe against what is already there must see it all.
     await client.query('select pg_advisory_xact_lock(7310002, $1::int)', [o.campaignId]);
-    await client.query(`create temp table stage (
-      line integer, customer_id text, notice_code text, name text, email text, email_normalized text, postal_code text,
-      prefecture text, city text, address_line1 text, address_line2 text, locale text, segment text, extra jsonb
-    ) on commit drop`);
-
-    let bytes = 0;
-    const input = createReadStream(o.file);
-    input.on('data', (chunk) => {
-      bytes += chunk.length;
-    });
-    // Line numbers are counted from each record's raw text, as an editor counts them (csv-parse
-    // counts a CRLF inside quotes as two lines).
-    const parser = parse({ bom: true, raw: true, relax_column_count: true, relax_quotes: true, skip_records_with_error: true });
-    let nextLine = 1;
-    parser.on('skip', (err: Error & { lines?: number; raw?: string }) => {
-      const line = nextLine;
-      nextLine += err.raw ? (err.raw.match(/\r\n|\r|\n/g) ?? []).length : 1;
-      report.rejected.push({ line, field: 'row', reason: `not valid CSV: ${err.message.replace(/\s+/g, ' ').slice(0, 200)}` });
-    });
-    let header: string[] | null = null;
-    let batch = '';
-    const toCopy = async function* (records: AsyncIterable<{ record: string[]; raw: string }>) {
-      for await (const { record, raw } of records) {
-        const line = nextLine;
-        nextLine += (raw.match(/\r\n|\r|\n/g) ?? []).length;
-        if (record.length === 1 && record[0].trim() === '') continue; // blank line
-        if (!header) {
-          header = record.map((h) => h.trim().normalize('NFKC').toLowerCase());
-          const missing = REQUIRED_COLUMNS.filter((c) => !OPTIONAL_COLUMNS.has(c) && !header!.includes(c));
-          if (missing.length) throw new ImportFileError(fileName, line, `header is missing column(s): ${missing.join(', ')}`);
-          const extras = header.filter((h) => !(REQUIRED_COLUMNS as readonly string[]).includes(h));
-          report.droppedColumns = extras.filter(isCardColumn);
-          rules.extraColumns = extras.filter((h) => !isCardColumn(h));
-          const undeclared = campaign.extra_vars.filter((v) => !header!.includes(v));
-          if (undeclared.length) throw new ImportFileError(fileName, line, `header is missing column(s) the templates use: ${undeclared.join(', ')}`);
-          continue;
-        }
-        report.rows++;
-        if (report.rows % 5000 === 0) o.onProgress?.({ bytes, totalBytes, rows: report.rows });
-        if (record.length !== header.length) {
-          report.rejected.push({ line, field: 'row', reason: `has ${record.length} fields, the header has ${header.length}` });
-          continue;
-        }
-        const row: Record<string, string> = {};
-        header.forEach((h, i) => (row[h] = record[i]));
-        const result = validateRow(row, rules);
-        if (!result.ok) {
-          for (const e of result.errors) report.rejected.push({ line, ...e });
-          continue;
-        }
-        for (const w of result.warnings) report.warnings.push({ line, ...w });
-        const r = result.recipient;
-        batch += copyLine([
-          line, r.customerId, newNoticeCode(), r.name, r.email, r.emailNormalized, r.postalCode, r.prefecture, r.city,
-          r.addressLine1, r.addressLine2, r.locale, r.segment, JSON.stringify(r.extra),
-        ]);
-        // One socket write per ~64 KB, not per row.
-        if (batch.length > 65_536) {
-          yield batch;
-          batch = '';
-        }
-      }
-      if (batch) yield batch;
-    };
-    const copy = client.query(pgCopy.from(`copy stage (${STAGE_COLUMNS.join(', ')}) from stdin`));
-    if (o.encoding === 'shift_jis') await pipeline(input, iconv.decodeStream('cp932'), parser, toCopy, copy);
-    else await pipeline(input, parser, toCopy, copy);
-    if (!header) throw new ImportFileError(fileName, 1, 'the file is empty (a header row is required)');
-    o.onProgress?.({ bytes: totalBytes, totalBytes, rows: report.rows });
-
-    report.rejected.sort((a, b) => a.line - b.line);
     const run = await client.query('insert into import_runs (campaign_id, file_name, accepted, duplicates, rejected, report) values ($1, $2, 0, 0, 0, $3) returning id', [o.campaignId, fileName, '{}']);
     const importRunId = run.rows[0].id as number;
-    // First come, first kept: rows go in in line order, and a row whose customer_id or email is
-    // already in the campaign (from an earlier file or an earlier line) is not inserted.
+
+    // Fast path, for the common case of a file with no duplicates: straight into notices with
+    // COPY. A duplicate (a unique violation) rolls this back and the file is read again through
+    // a staging table, which finds and explains every duplicate.
+    await client.query('savepoint direct');
+    try {
+      report.accepted = await parseInto(client, ctx, `copy notices (${DIRECT_COLUMNS.join(', ')}) from stdin`, (line, r) => [
+        o.campaignId, r.customerId, newNoticeCode(), r.name, r.email, r.emailNormalized, r.postalCode, r.prefecture, r.city,
+        r.addressLine1, r.addressLine2, r.locale, r.segment, JSON.stringify(r.extra), line, importRunId,
+      ]);
+      await client.query('release savepoint direct');
+    } catch (err) {
+      if ((err as { code?: string }).code !== '23505') throw err;
+      await client.query('rollback to savepoint direct');
+      Object.assign(report, { rows: 0, accepted: 0, duplicates: [], rejected: [], warnings: [], droppedColumns: [] });
+      await client.query(`create temp table stage (
+        line integer, customer_id text, notice_code text, name text, email text, email_normalized text, postal_code text,
+        prefecture text, city text, address_line1 text, address_line2 text, locale text, segment text, extra jsonb
+      ) on commit drop`);
+      await parseInto(client, ctx, `copy stage (${STAGE_COLUMNS.join(', ')}) from stdin`, (line, r) => [
+        line, r.customerId, newNoticeCode(), r.name, r.email, r.emailNormalized, r.postalCode, r.prefecture, r.city,
+        r.addressLine1, r.addressLine2, r.locale, r.segment, JSON.stringify(r.extra),
+      ]);
+      // First come, first kept: rows go in in line order, and a row whose customer_id or email
+      // is already in the campaign (from an earlier file or an earlier line) is not inserted.
+      const inserted = await client.query(
+        `insert into notices (${DIRECT_COLUMNS.join(', ')})
+         select $1, customer_id, notice_code, name, email, email_normalized, postal_code, prefecture, city,
+                address_line1, address_line2, locale, segment, extra, line, $2
+         from stage order by line
+         on conflict do nothing`,
+        [o.campaignId, importRunId],
+      );
+      report.accepted = inserted.rowCount ?? 0;
+      report.duplicates = await duplicatesOf(client, o.campaignId, importRunId);
+    }
+    report.rejected.sort((a, b) => a.line - b.line);
     // Creation is recorded by the row itself (created_at, import_line, import_run_id) and by
     // import_runs; the ledger starts with the first transition, at launch.
-    const inserted = await client.query(
-      `insert into notices (campaign_id, customer_id, notice_code, name, email, email_normalized, postal_code, prefecture, city,
-                            address_line1, address_line2, locale, segment, extra, import_line, import_run_id)
-       select $1, customer_id, notice_code, name, email, email_normalized, postal_code, prefecture, city,
-              address_line1, address_line2, locale, segment, extra, line, $2
-       from stage order by line
-       on conflict do nothing`,
-      [o.campaignId, importRunId],
-    );
-    report.accepted = inserted.rowCount ?? 0;
-    if (report.accepted < report.rows - new Set(report.rejected.map((r) => r.line)).size) report.duplicates = await duplicatesOf(client, o.campaignId, importRunId);
     await client.query('update import_runs set accepted = $2, duplicates = $3, rejected = $4, report = $5 where id = $1', [
       importRunId, report.accepted, report.duplicates.length, new Set(report.rejected.map((r) => r.line)).size,
       JSON.stringify({ duplicates: report.duplicates, rejected: report.rejected, warnings: report.warnings, droppedColumns: report.droppedColumns }),
     ]);
     return report;
   });
+}
+
+interface ParseContext {
+  o: ImportOptions;
+  fileName: string;
+  totalBytes: number;
+  extraVars: string[];
+  rules: RowRules & { extraColumns: string[] };
+  report: ImportReport;
+}
+
+/** Stream the file through csv-parse and validation into a COPY; returns the rows copied. */
+async function parseInto(client: DbClient, ctx: ParseContext, copySql: string, fields: (line: number, r: Recipient) => Array<string | number | null>): Promise<number> {
+  const { o, fileName, totalBytes, rules, report } = ctx;
+  let bytes = 0;
+  let copied = 0;
+  const input = createReadStream(o.file);
+  input.on('data', (chunk) => {
+    bytes += chunk.length;
+  });
+  // Line numbers are counted from each record's raw text, as an editor counts them (csv-parse
+  // counts a CRLF inside quotes as two lines).
+  const parser = parse({ bom: true, raw: true, relax_column_count: true, relax_quotes: true, skip_records_with_error: true });
+  let nextLine = 1;
+  parser.on('skip', (err: Error & { lines?: number; raw?: string }) => {
+    const line = nextLine;
+    nextLine += err.raw ? (err.raw.match(/\r\n|\r|\n/g) ?? []).length : 1;
+    report.rejected.push({ line, field: 'row', reason: `not valid CSV: ${err.message.replace(/\s+/g, ' ').slice(0, 200)}` });
+  });
+  let header: string[] | null = null;
+  let batch = '';
+  const toCopy = async function* (records: AsyncIterable<{ record: string[]; raw: string }>) {
+    for await (const { record, raw } of records) {
+      const line = nextLine;
+      nextLine += (raw.match(/\r\n|\r|\n/g) ?? []).length;
+      if (record.length === 1 && record[0].trim() === '') continue; // blank line
+      if (!header) {
+        header = record.map((h) => h.trim().normalize('NFKC').toLowerCase());
+        const missing = REQUIRED_COLUMNS.filter((c) => !OPTIONAL_COLUMNS.has(c) && !header!.includes(c));
+        if (missing.length) throw new ImportFileError(fileName, line, `header is missing column(s): ${missing.join(', ')}`);
+        const extras = header.filter((h) => !(REQUIRED_COLUMNS as readonly string[]).includes(h));
+        report.droppedColumns = extras.filter(isCardColumn);
+        rules.extraColumns = extras.filter((h) => !isCardColumn(h));
+        const undeclared = ctx.extraVars.filter((v) => !header!.includes(v));
+        if (undeclared.length) throw new ImportFileError(fileName, line, `header is missing column(s) the templates use: ${undeclared.join(', ')}`);
+        continue;
+      }
+      report.rows++;
+      if (report.rows % 5000 === 0) o.onProgress?.({ bytes, totalBytes, rows: report.rows });
+      if (record.length !== header.length) {
+        report.rejected.push({ line, field: 'row', reason: `has ${record.length} fields, the header has ${header.length}` });
+        continue;
+      }
+      const row: Record<string, string> = {};
+      header.forEach((h, i) => (row[h] = record[i]));
+      const result = validateRow(row, rules);
+      if (!result.ok) {
+        for (const e of result.errors) report.rejected.push({ line, ...e });
+        continue;
+      }
+      for (const w of result.warnings) report.warnings.push({ line, ...w });
+      batch += copyLine(fields(line, result.recipient));
+      copied++;
+      // One socket write per ~64 KB, not per row.
+      if (batch.length > 65_536) {
+        yield batch;
+        batch = '';
+      }
+    }
+    if (batch) yield batch;
+  };
+  const copy = client.query(pgCopy.from(copySql));
+  if (o.encoding === 'shift_jis') await pipeline(input, iconv.decodeStream('cp932'), parser, toCopy, copy);
+  else await pipeline(input, parser, toCopy, copy);
+  if (!header) throw new ImportFileError(fileName, 1, 'the file is empty (a header row is required)');
+  o.onProgress?.({ bytes: totalBytes, totalBytes, rows: report.rows });
+  return copied;
 }
 
 /** The staged rows that were not inserted, and which earlier person each repeats. */
