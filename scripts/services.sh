@@ -92,6 +92,19 @@ pg_up() {
   fi
 }
 
+# The Japanese font letters.pdf is printed with (Debian fonts-ipaexfont-mincho). Best effort:
+# without it the demo still runs and skips the PDF.
+fonts_up() {
+  [ -f /usr/share/fonts/opentype/ipaexfont-mincho/ipaexm.ttf ] && return 0
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    log "installing fonts-ipaexfont-mincho (letters.pdf) from the system's packages"
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-ipaexfont-mincho >/dev/null 2>&1 \
+      || { apt-get update -qq >/dev/null 2>&1; DEBIAN_FRONTEND=noninteractive apt-get install -y -qq fonts-ipaexfont-mincho >/dev/null 2>&1; } \
+      || log "could not install fonts-ipaexfont-mincho; letters.pdf needs it (or PDF_FONT)"
+  fi
+  return 0
+}
+
 redis_down() {
   local pidf="$data/redis/redis.pid"
   if [ -f "$pidf" ] && kill -0 "$(cat "$pidf")" 2>/dev/null; then
@@ -122,7 +135,7 @@ status() {
 }
 
 case "${1:-}" in
-  up) redis_up; pg_up; status ;;
+  up) redis_up; pg_up; fonts_up; status ;;
   down) redis_down; pg_down; log "stopped" ;;
   status) status ;;
   env)

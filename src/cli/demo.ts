@@ -17,7 +17,7 @@ import { launch } from '../producer/campaign-control.ts';
 import { campaignStatus, writeReportFile } from '../producer/campaign-status.ts';
 import { createCampaignFromDir } from '../templates/create-campaign.ts';
 import { ALL_QUEUES, startWorkers } from '../worker-runner.ts';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, existsSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { closeBatch } from '../postal/close-batch.ts';
@@ -97,15 +97,18 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     // The postal route: everyone email could not reach joins the vendor's batch...
     await waitForPostal(app.db, created.id);
     const { rows: open } = await app.db.query(`select id from batches where campaign_id = $1 and status in ('open', 'closing') order by id`, [created.id]);
+    const pdf = existsSync(config.PDF_FONT);
+    if (!pdf) console.log(`   (no Japanese font at ${config.PDF_FONT}: letters.pdf is skipped; install fonts-ipaexfont-mincho)`);
     for (const b of open) {
-      const closed = await closeBatch({ db: app.db, templates: app.templates, fontPath: config.PDF_FONT, returnAddress: config.RETURN_ADDRESS }, b.id);
+      const closed = await closeBatch({ db: app.db, templates: app.templates, fontPath: config.PDF_FONT, returnAddress: config.RETURN_ADDRESS, pdf }, b.id);
       if (!closed) continue;
       const dir = path.join(demoDir, `batch-${b.id}`);
       await mkdir(dir, { recursive: true });
       for (const f of [...closed.files.map((x) => x.name), 'manifest.json']) {
+        // files are streamed from PostgreSQL, as the vendor API serves them
         await pipeline(Readable.from(readFile(app.db, b.id, f)), createWriteStream(path.join(dir, f)));
       }
-      console.log(`6. print batch ${b.id}: ${closed.letters} letters (${closed.exceptions} in exceptions.csv) → ${dir}/ (letters.pdf, letters.csv, letters.sjis.csv, manifest.json)`);
+      console.log(`6. print batch ${b.id}: ${closed.letters} letters (${closed.exceptions} in exceptions.csv) → ${dir}/ (${[...closed.files.map((x) => x.name), 'manifest.json'].join(', ')})`);
       // ...and the demo plays the vendor: printed, then mailed today.
       await ack(app.db, vendor.id, b.id);
       await mailed(app.db, vendor.id, b.id, new Date().toISOString().slice(0, 10));

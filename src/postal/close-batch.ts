@@ -2,6 +2,7 @@
 // letters.sjis.csv (strict Shift_JIS; rows it cannot carry go to exceptions.csv, never altered),
 // letters.pdf and manifest.json, store them, and mark the batch ready for its vendor.
 // Safe to run again after a crash: it starts the files over, and renders the same bytes.
+import { existsSync } from 'node:fs';
 import { stringify } from 'csv-stringify/sync';
 import type { Db } from '../db/pool.ts';
 import { parse } from 'csv-parse';
@@ -40,6 +41,9 @@ export interface CloseResult {
 }
 
 export async function closeBatch(d: CloseBatchDeps, batchId: number): Promise<CloseResult | null> {
+  if (d.pdf !== false && !existsSync(d.fontPath)) {
+    throw new Error(`PDF font not found at ${d.fontPath}: install Debian fonts-ipaexfont-mincho or set PDF_FONT`);
+  }
   await startClosing(d.db, batchId);
   const batch = await getBatch(d.db, batchId);
   if (!batch || batch.status !== 'closing') return null;
