@@ -11,12 +11,15 @@ export interface Queues {
   close(): Promise<void>;
 }
 
-// Completed jobs are removed so that a notice can be enqueued again under the same id (resume,
-// reconcile); Postgres, not Redis, keeps the history. A few failed jobs stay for inspection.
+// Jobs are removed when they finish, completed or failed, so that a notice can always be
+// enqueued again under the same id (resume, reconcile): Postgres, not Redis, keeps the history,
+// and a failure is logged by the worker. An unexpected error (say, PostgreSQL restarting) is
+// retried a few times with backoff before the job gives up and the reconciler takes over.
 export const defaultJobOptions = {
   removeOnComplete: true,
-  removeOnFail: { count: 1000 },
-  attempts: 1,
+  removeOnFail: true,
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 5000, jitter: 0.5 },
 } as const;
 
 export function makeQueues(connection: Redis, prefix: string): Queues {

@@ -1,17 +1,16 @@
-// `notice worker`: the email worker, the periodic reconciler and the global rate limit, in one
-// stateless process. Run as many as needed; they coordinate through Redis and Postgres only.
+// `notice worker`: the email, bounce, postal and print workers, the bounce receiver, the periodic
+// reconciler and the global rate limit, in one stateless process. Run as many as needed; they coordinate through Redis and Postgres only.
 import type { Worker } from 'bullmq';
 import type { App } from './app.ts';
 import { makeNoticeSender } from './mail/send-notice.ts';
 import { makeSentRecorder } from './mail/sent-recorder.ts';
-import { enqueuePostal } from './producer/enqueue.ts';
+import { enqueueEmail, enqueuePostal } from './producer/enqueue.ts';
 import { reconcileExclusive } from './producer/reconciler.ts';
 import { makeEmailWorker } from '../workers/email-worker.ts';
 import { makeBounceWorker, makePostalWorker, makePrintWorker } from '../workers/postal-workers.ts';
 import { applyBounce } from './bounces/apply-bounce.ts';
 import { recordBounce } from './bounces/bounce-store.ts';
 import { startBounceReceiver, type BounceReceiver } from './bounces/receiver.ts';
-import { enqueueEmail } from './producer/enqueue.ts';
 import { batchesDue } from './postal/batch-store.ts';
 import { closeBatch } from './postal/close-batch.ts';
 import { routePostal } from './postal/route-postal.ts';
