@@ -10,7 +10,7 @@ import { makeTestEnv, waitFor, type TestEnv } from '../support/harness.ts';
 import { campaignWith, counts, person } from '../support/fixtures.ts';
 import { notice } from '../support/cli.ts';
 import { ALL_QUEUES, startWorkers, type RunningWorkers } from '../../src/worker-runner.ts';
-import { launch } from '../../src/producer/campaign-control.ts';
+import { cancel, launch } from '../../src/producer/campaign-control.ts';
 import { buildServer } from '../../src/http/server.ts';
 import { makeSnsVerifier } from '../../src/bounces/sns.ts';
 import { addVendor } from '../../src/postal/vendor-store.ts';
@@ -154,5 +154,16 @@ describe('a print batch', () => {
     expect(notice(t.env, 'address', 'fix', String(bad[0].id), '--prefecture', '東京都').status).toBe(0);
     await waitFor(async () => (await app.db.query('select state from notices where id = $1', [bad[0].id])).rows[0].state === 'batched', { what: 'fixed address batched' });
     expect(notice(t.env, 'address', 'fix', String(bad[0].id), '--postal-code', '12').status).toBe(2);
+  });
+
+  it('cancelling a campaign takes its letters out of an open batch', async () => {
+    const c = await campaignWith(app, t.tmp, [person(1, null), person(2, null)]);
+    await app.db.query('update campaigns set vendor_id = $2 where id = $1', [c.id, vendorA.id]);
+    await launch({ db: app.db, queues: app.queues, pageSize: 100 }, c.id);
+    await waitFor(async () => (await counts(app, c.id)).counts.batched === 2, { what: 'batched' });
+    expect(await cancel(app.db, c.id)).toBe(2);
+    expect((await counts(app, c.id)).counts).toMatchObject({ cancelled: 2, batched: 0 });
+    const { rows } = await app.db.query(`select b.size, count(bi.notice_id)::int as items from batches b left join batch_items bi on bi.batch_id = b.id where b.campaign_id = $1 group by b.id`, [c.id]);
+    expect(rows).toEqual([{ size: 0, items: 0 }]);
   });
 });
