@@ -1,11 +1,10 @@
 // `notice`: the operator's command line. Exit codes: 0 ok, 1 runtime failure, 2 bad input/usage.
 /* eslint-disable no-console -- this is the CLI's own output */
 import { spawnSync } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
-import { Command, CommanderError, InvalidArgumentError } from 'commander';
+import { Command, CommanderError } from 'commander';
 import { SingleBar, Presets } from 'cli-progress';
 import { ConfigError, describeConfig, loadConfig } from '../config.ts';
-import { makeApp, type App } from '../app.ts';
+import { makeApp } from '../app.ts';
 import { migrate } from '../db/migrate.ts';
 import { TemplateError } from '../domain/template.ts';
 import { ImportFileError, importCsv, type Encoding } from '../import/importer.ts';
@@ -14,41 +13,14 @@ import { campaignStatus, writeReportFile } from '../producer/campaign-status.ts'
 import { reconcile } from '../producer/reconciler.ts';
 import { createCampaignFromDir } from '../templates/create-campaign.ts';
 import { ALL_QUEUES, startWorkers } from '../worker-runner.ts';
-import { readFile } from 'node:fs/promises';
-import { analyzeBounce } from '../domain/bounce.ts';
-import { toMailParts } from '../bounces/mail-parts.ts';
 import { confirmSnsSubscription, fetchSnsCert, makeSnsVerifier } from '../bounces/sns.ts';
 import { buildServer } from '../http/server.ts';
-import { closeBatch } from '../postal/close-batch.ts';
-import { AddressFixError, fixAddress } from '../postal/address-fix.ts';
-import { addVendor, vendorByName } from '../postal/vendor-store.ts';
-import { enqueuePostal } from '../producer/enqueue.ts';
+import { AddressFixError } from '../postal/address-fix.ts';
+import { vendorByName } from '../postal/vendor-store.ts';
+import { UsageError, positiveInt, print, servicesScript, withApp } from './common.ts';
 import { formatStatus } from './output.ts';
+import { addPostalCommands } from './postal-commands.ts';
 import { runDemo } from './demo.ts';
-
-export class UsageError extends Error {}
-
-const servicesScript = fileURLToPath(new URL('../../scripts/services.sh', import.meta.url));
-
-function positiveInt(v: string): number {
-  const n = Number(v);
-  if (!Number.isInteger(n) || n <= 0) throw new InvalidArgumentError(`"${v}" is not a positive whole number`);
-  return n;
-}
-
-/** Open the app for one command and always close it. */
-async function withApp<T>(fn: (app: App) => Promise<T>, opts: { dbPoolSize?: number } = {}): Promise<T> {
-  const app = makeApp(loadConfig(), { dbPoolSize: opts.dbPoolSize ?? 4 });
-  try {
-    return await fn(app);
-  } finally {
-    await app.close();
-  }
-}
-
-function print(json: boolean | undefined, value: unknown, text: string): void {
-  console.log(json ? JSON.stringify(value, null, 2) : text);
-}
 
 const program = new Command('notice')
   .description('Tell every person affected by an incident, individually, and prove it.')
@@ -189,6 +161,7 @@ campaign
 
 program
   .command('import')
+  .description('import affected customers from a CSV into a campaign (line-by-line report)')
   .argument('<campaign>', 'campaign id', positiveInt)
   .argument('<file>', 'CSV of affected customers (header row required)')
   .option('--encoding <enc>', 'utf8 | shift_jis', 'utf8')
@@ -261,73 +234,7 @@ program
     await app.close();
   });
 
-const vendor = program.command('vendor').description('printing vendors');
-vendor
-  .command('add')
-  .argument('<name>', 'vendor name')
-  .action((name: string) =>
-    withApp(async (app) => {
-      if (await vendorByName(app.db, name)) throw new UsageError(`vendor "${name}" exists already`);
-      const v = await addVendor(app.db, name);
-      console.log(v.token);
-      console.error(`vendor ${v.id} "${name}" added. The token above is shown once and stored only as a hash: hand it to the vendor now.`);
-    }),
-  );
-
-program
-  .command('batches')
-  .description('print batches')
-  .command('close')
-  .description('close open print batches now and render their files')
-  .option('--campaign <id>', 'only this campaign', positiveInt)
-  .action((o: { campaign?: number }) =>
-    withApp(async (app) => {
-      const { rows } = await app.db.query(`select id from batches where status in ('open', 'closing') and size > 0 and ($1::bigint is null or campaign_id = $1) order by id`, [o.campaign ?? null]);
-      for (const r of rows) {
-        const res = await closeBatch({ db: app.db, templates: app.templates, fontPath: app.config.PDF_FONT, returnAddress: app.config.RETURN_ADDRESS }, r.id);
-        if (res) console.log(`batch ${res.batchId}: ${res.letters} letters, ${res.exceptions} in exceptions.csv; ${res.files.map((f) => f.name).join(', ')}`);
-      }
-      if (!rows.length) console.log('no open batches');
-    }),
-  );
-
-program
-  .command('address')
-  .description('postal addresses')
-  .command('fix')
-  .argument('<notice>', 'notice id', positiveInt)
-  .option('--postal-code <code>')
-  .option('--prefecture <text>')
-  .option('--city <text>')
-  .option('--line1 <text>')
-  .option('--line2 <text>')
-  .option('--name <text>')
-  .action((id: number, o: { postalCode?: string; prefecture?: string; city?: string; line1?: string; line2?: string; name?: string }) =>
-    withApp(async (app) => {
-      const r = await fixAddress(app.db, id, { postal_code: o.postalCode, prefecture: o.prefecture, city: o.city, address_line1: o.line1, address_line2: o.line2, name: o.name }, (n) => enqueuePostal(app.queues, n));
-      console.log(`notice ${id}: address corrected; ${r.requeued ? 'back on the postal route' : `state stays ${r.state}`}`);
-    }),
-  );
-
-program
-  .command('bounce')
-  .description('bounces')
-  .command('parse')
-  .description('what the bounce parser makes of one message, per recipient')
-  .argument('<file>', 'a message (.eml)')
-  .option('--json', 'machine-readable output')
-  .action(async (file: string, o: { json?: boolean }) => {
-    const config = loadConfig();
-    const raw = await readFile(file).catch(() => {
-      throw new UsageError(`${file}: cannot read the file`);
-    });
-    const report = analyzeBounce(await toMailParts(raw), (a) => a.toLowerCase().endsWith(`@${config.BOUNCE_DOMAIN.toLowerCase()}`));
-    const lines = [`${file}: ${report.kind}${report.noticeId ? ` (X-Notice-Id ${report.noticeId})` : ''}`];
-    for (const r of report.recipients) {
-      lines.push(`  ${r.address ?? '(no recipient)'}  action=${r.action ?? '-'}  status=${r.status ?? '-'}  class=${r.class}`, `    ${r.diagnostic ?? ''}`);
-    }
-    print(o.json, report, lines.join('\n'));
-  });
+addPostalCommands(program);
 
 program
   .command('reconcile')

@@ -1,0 +1,83 @@
+// `notice vendor | batches | address | bounce`: the postal route and bounces, for operators.
+/* eslint-disable no-console -- this is the CLI's own output */
+import { readFile } from 'node:fs/promises';
+import type { Command } from 'commander';
+import { loadConfig } from '../config.ts';
+import { analyzeBounce } from '../domain/bounce.ts';
+import { toMailParts } from '../bounces/mail-parts.ts';
+import { closeBatch } from '../postal/close-batch.ts';
+import { fixAddress } from '../postal/address-fix.ts';
+import { addVendor, vendorByName } from '../postal/vendor-store.ts';
+import { enqueuePostal } from '../producer/enqueue.ts';
+import { UsageError, positiveInt, print, withApp } from './common.ts';
+
+export function addPostalCommands(program: Command): void {
+  const vendor = program.command('vendor').description('printing vendors');
+  vendor
+    .command('add')
+    .argument('<name>', 'vendor name')
+    .action((name: string) =>
+      withApp(async (app) => {
+        if (await vendorByName(app.db, name)) throw new UsageError(`vendor "${name}" exists already`);
+        const v = await addVendor(app.db, name);
+        console.log(v.token);
+        console.error(`vendor ${v.id} "${name}" added. The token above is shown once and stored only as a hash: hand it to the vendor now.`);
+      }),
+    );
+
+  program
+    .command('batches')
+    .description('print batches')
+    .command('close')
+    .description('close open print batches now and render their files')
+    .option('--campaign <id>', 'only this campaign', positiveInt)
+    .action((o: { campaign?: number }) =>
+      withApp(async (app) => {
+        const { rows } = await app.db.query(`select id from batches where status in ('open', 'closing') and size > 0 and ($1::bigint is null or campaign_id = $1) order by id`, [o.campaign ?? null]);
+        for (const r of rows) {
+          const res = await closeBatch({ db: app.db, templates: app.templates, fontPath: app.config.PDF_FONT, returnAddress: app.config.RETURN_ADDRESS }, r.id);
+          if (res) console.log(`batch ${res.batchId}: ${res.letters} letters, ${res.exceptions} in exceptions.csv; ${res.files.map((f) => f.name).join(', ')}`);
+        }
+        if (!rows.length) console.log('no open batches');
+      }),
+    );
+
+  program
+    .command('address')
+    .description('postal addresses')
+    .command('fix')
+    .argument('<notice>', 'notice id', positiveInt)
+    .option('--postal-code <code>')
+    .option('--prefecture <text>')
+    .option('--city <text>')
+    .option('--line1 <text>')
+    .option('--line2 <text>')
+    .option('--name <text>')
+    .action((id: number, o: { postalCode?: string; prefecture?: string; city?: string; line1?: string; line2?: string; name?: string }) =>
+      withApp(async (app) => {
+        const r = await fixAddress(app.db, id, { postal_code: o.postalCode, prefecture: o.prefecture, city: o.city, address_line1: o.line1, address_line2: o.line2, name: o.name }, (n) => enqueuePostal(app.queues, n));
+        console.log(`notice ${id}: address corrected; ${r.requeued ? 'back on the postal route' : `state stays ${r.state}`}`);
+      }),
+    );
+
+  program
+    .command('bounce')
+    .description('bounces')
+    .command('parse')
+    .description('what the bounce parser makes of one message, per recipient')
+    .argument('<file>', 'a message (.eml)')
+    .option('--json', 'machine-readable output')
+    .action(async (file: string, o: { json?: boolean }) => {
+      const config = loadConfig();
+      const raw = await readFile(file).catch(() => {
+        throw new UsageError(`${file}: cannot read the file`);
+      });
+      const report = analyzeBounce(await toMailParts(raw), (a) => a.toLowerCase().endsWith(`@${config.BOUNCE_DOMAIN.toLowerCase()}`));
+      const lines = [`${file}: ${report.kind}${report.noticeId ? ` (X-Notice-Id ${report.noticeId})` : ''}`];
+      for (const r of report.recipients) {
+        lines.push(`  ${r.address ?? '(no recipient)'}  action=${r.action ?? '-'}  status=${r.status ?? '-'}  class=${r.class}`, `    ${r.diagnostic ?? ''}`);
+      }
+      print(o.json, report, lines.join('\n'));
+    });
+
+}
