@@ -7,11 +7,10 @@ import { createWriteStream, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import pgCopy from 'pg-copy-streams';
 import PDFDocument from 'pdfkit';
 import { loadConfig } from '../src/config.ts';
+import { arg, benchDatabase, root } from './bench-env.ts';
 import { makeApp } from '../src/app.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { importCsv } from '../src/import/importer.ts';
@@ -20,17 +19,9 @@ import { createCampaignFromDir } from '../src/templates/create-campaign.ts';
 import { addVendor } from '../src/postal/vendor-store.ts';
 import { closeBatch } from '../src/postal/close-batch.ts';
 
-const root = fileURLToPath(new URL('../', import.meta.url));
-const arg = (name: string, def: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : def;
-};
 const LETTERS = arg('letters', 100_000);
 const PDF_LETTERS = arg('pdf-letters', 2000);
 const tmp = mkdtempSync(path.join(tmpdir(), 'notice-bench-batch-'));
-const base = loadConfig();
-const dbName = `benchb_${Date.now()}`;
-const dbUrl = Object.assign(new URL(base.DATABASE_URL), { pathname: `/${dbName}` }).toString();
 
 /** Peak RSS while fn runs, sampled every 50 ms. */
 async function measured<T>(fn: () => Promise<T>): Promise<{ value: T; seconds: number; peakMb: number }> {
@@ -56,10 +47,8 @@ async function batchOf(app: ReturnType<typeof makeApp>, campaignId: number, vend
 }
 
 async function main() {
-  const admin = new pg.Client({ connectionString: base.DATABASE_URL });
-  await admin.connect();
-  await admin.query(`create database ${dbName}`);
-  const app = makeApp(loadConfig({ ...process.env, DATABASE_URL: dbUrl, QUEUE_PREFIX: `{${dbName}}` }));
+  const bench = await benchDatabase('benchb');
+  const app = makeApp(loadConfig({ ...process.env, DATABASE_URL: bench.url, QUEUE_PREFIX: `{${bench.name}}` }));
   try {
     await migrate(app.db);
     const csv = path.join(tmp, 'people.csv');
@@ -107,8 +96,7 @@ async function main() {
     console.log(`\nbaselines: PostgreSQL COPY ... TO STDOUT CSV of the same rows; pdfkit with one line per page. exceptions: ${ours.value?.exceptions}`);
   } finally {
     await app.close();
-    await admin.query(`drop database if exists ${dbName} with (force)`);
-    await admin.end();
+    await bench.drop();
   }
 }
 

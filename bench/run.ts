@@ -8,10 +8,9 @@ import { createReadStream, createWriteStream, mkdtempSync, readFileSync } from '
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
-import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import pgCopy from 'pg-copy-streams';
 import { loadConfig } from '../src/config.ts';
+import { arg, benchDatabase, root } from './bench-env.ts';
 import { makeApp } from '../src/app.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { importCsv } from '../src/import/importer.ts';
@@ -21,22 +20,11 @@ import { launch } from '../src/producer/campaign-control.ts';
 import { campaignStatus } from '../src/producer/campaign-status.ts';
 import { createCampaignFromDir } from '../src/templates/create-campaign.ts';
 
-const root = fileURLToPath(new URL('../', import.meta.url));
-const arg = (name: string, def: number) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? Number(process.argv[i + 1]) : def;
-};
 const PEOPLE = arg('people', 100_000);
 const CONCURRENCY = arg('concurrency', 20);
 const POOL = arg('pool', 5);
 const tmp = mkdtempSync(path.join(tmpdir(), 'notice-bench-'));
 const base = loadConfig();
-const dbName = `bench_${Date.now()}`;
-const dbUrl = (() => {
-  const u = new URL(base.DATABASE_URL);
-  u.pathname = `/${dbName}`;
-  return u.toString();
-})();
 const rate = (n: number, ms: number) => Math.round(n / (ms / 1000));
 const rows: Array<[string, string, string, string]> = [];
 const line = (what: string, ours: number, baseline: number, unit: string) =>
@@ -58,12 +46,10 @@ function rssMb(pid: number): number {
 }
 
 async function main() {
-  const admin = new pg.Client({ connectionString: base.DATABASE_URL });
-  await admin.connect();
-  await admin.query(`create database ${dbName}`);
+  const bench = await benchDatabase('bench');
   const sinkProc = spawnTsx(path.join(root, 'bench/sink-process.ts'));
   const sinkUrl: string = await new Promise((resolve) => sinkProc.stdout!.once('data', (d) => resolve(String(d).trim())));
-  const env = { DATABASE_URL: dbUrl, QUEUE_PREFIX: `{${dbName}}`, SMTP_URL: sinkUrl, SMTP_POOL_SIZE: String(POOL), WORKER_CONCURRENCY: String(CONCURRENCY), LOG_FILE: path.join(tmp, 'worker.log') };
+  const env = { DATABASE_URL: bench.url, QUEUE_PREFIX: `{${bench.name}}`, SMTP_URL: sinkUrl, SMTP_POOL_SIZE: String(POOL), WORKER_CONCURRENCY: String(CONCURRENCY), LOG_FILE: path.join(tmp, 'worker.log') };
   const app = makeApp(loadConfig({ ...process.env, ...env }));
   let worker: ChildProcess | null = null;
   try {
@@ -144,8 +130,7 @@ async function main() {
     await app.queues.postal.obliterate({ force: true }).catch(() => {});
     await app.close();
     sinkProc.kill('SIGTERM');
-    await admin.query(`drop database if exists ${dbName} with (force)`);
-    await admin.end();
+    await bench.drop();
   }
 }
 

@@ -4,18 +4,17 @@ import type { Worker } from 'bullmq';
 import type { App } from './app.ts';
 import { makeNoticeSender } from './mail/send-notice.ts';
 import { makeSentRecorder } from './mail/sent-recorder.ts';
-import { enqueueEmail, enqueuePostal } from './producer/enqueue.ts';
+import { enqueueBounce, enqueueCloseBatch, enqueueEmail, enqueuePostal } from './producer/enqueue.ts';
 import { reconcileExclusive } from './producer/reconciler.ts';
 import { makeEmailWorker } from '../workers/email-worker.ts';
 import { makeBounceWorker, makePostalWorker, makePrintWorker } from '../workers/postal-workers.ts';
 import { applyBounce } from './bounces/apply-bounce.ts';
-import { recordBounce } from './bounces/bounce-store.ts';
+import { makeBounceAcceptor } from './bounces/accept-bounce.ts';
 import { startBounceReceiver, type BounceReceiver } from './bounces/receiver.ts';
 import { batchesDue } from './postal/batch-store.ts';
 import { closeBatch } from './postal/close-batch.ts';
 import { routePostal } from './postal/route-postal.ts';
-import { JOB, jobId } from '../queues/names.ts';
-import type { NewBounceEvent } from './bounces/bounce-store.ts';
+import { QUEUE } from '../queues/names.ts';
 
 export interface RunningWorkers {
   workers: Worker[];
@@ -30,7 +29,7 @@ export async function applyGlobalRateLimit(app: App): Promise<void> {
   else await app.queues.email.removeGlobalRateLimit();
 }
 
-export const ALL_QUEUES = ['email', 'bounce', 'postal', 'print'];
+export const ALL_QUEUES: string[] = Object.values(QUEUE);
 
 export async function startWorkers(app: App, opts: { queues?: string[]; concurrency?: number; reconcile?: boolean; receiver?: boolean } = {}): Promise<RunningWorkers> {
   const c = app.config;
@@ -60,9 +59,7 @@ export async function startWorkers(app: App, opts: { queues?: string[]; concurre
   }
 
   const common = { connection: app.redis, prefix: c.QUEUE_PREFIX, concurrency: opts.concurrency ?? c.WORKER_CONCURRENCY, lockMs: c.WORKER_LOCK_MS };
-  const closeDue = async (batchId: number) => {
-    await app.queues.print.add(JOB.closeBatch, { batchId }, { jobId: jobId.closeBatch(batchId) });
-  };
+  const closeDue = (batchId: number) => enqueueCloseBatch(app.queues, batchId);
   if (names.includes('bounce')) {
     workers.push(makeBounceWorker({
       ...common,
@@ -98,7 +95,7 @@ export async function startWorkers(app: App, opts: { queues?: string[]; concurre
           if (names.includes('bounce')) {
             // Bounces recorded but never applied (their job lost with Redis): queue them again.
             const { rows } = await app.db.query(`select id from bounce_events where applied_at is null and received_at < now() - interval '1 minute' order by id limit 1000`);
-            for (const r of rows) await app.queues.bounce.add(JOB.applyBounce, { bounceEventId: r.id }, { jobId: jobId.bounce(r.id) });
+            for (const r of rows) await enqueueBounce(app.queues, r.id);
           }
         } catch (err) {
           app.log.error({ err: (err as Error).message }, 'reconciler failed');
@@ -118,16 +115,6 @@ export async function startWorkers(app: App, opts: { queues?: string[]; concurre
       await Promise.all(workers.map((w) => w.close()));
       await running;
     },
-  };
-}
-
-/** Record a bounce in Postgres and queue its id; false when it was seen before. */
-export function makeBounceAcceptor(app: App) {
-  return async (e: NewBounceEvent): Promise<boolean> => {
-    const id = await recordBounce(app.db, e);
-    if (id === null) return false;
-    await app.queues.bounce.add(JOB.applyBounce, { bounceEventId: id }, { jobId: jobId.bounce(id) });
-    return true;
   };
 }
 

@@ -9,7 +9,7 @@ import { batchEvent } from '../postal/batch-store.ts';
 import { ack, listBatches, mailed, ownBatch, returns, VendorError } from '../postal/vendor-actions.ts';
 import { vendorByToken } from '../postal/vendor-store.ts';
 import { enqueuePostal } from '../producer/enqueue.ts';
-import { makeBounceAcceptor } from '../worker-runner.ts';
+import { makeBounceAcceptor } from '../bounces/accept-bounce.ts';
 
 export interface ServerDeps {
   app: App;

@@ -25,3 +25,11 @@ export async function enqueuePostal(queues: Queues, notices: readonly NoticeRef[
     );
   }
 }
+
+export async function enqueueBounce(queues: Queues, bounceEventId: number): Promise<void> {
+  await queues.bounce.add(JOB.applyBounce, { bounceEventId }, { jobId: jobId.bounce(bounceEventId) });
+}
+
+export async function enqueueCloseBatch(queues: Queues, batchId: number): Promise<void> {
+  await queues.print.add(JOB.closeBatch, { batchId }, { jobId: jobId.closeBatch(batchId) });
+}
