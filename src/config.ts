@@ -44,14 +44,32 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino level'),
   LOG_FILE: z.string().optional().describe('write logs to this file instead of stderr'),
   NOTICE_DATA_DIR: z.string().optional().describe('where services.sh keeps data (default .data/)'),
+  NOTICE_DEV: z.stringbool().default(false).describe('development mode: lets worker/serve/receive start with the built-in VERP_SECRET; never set it in production'),
+  CONFIG_BOUNCE_DOMAINS: int(3, 1).describe('asynchronous bounces blaming our setup (SPF/DKIM/DMARC) from this many receiving domains within CONFIG_BOUNCE_WINDOW_MS pause the campaign'),
+  CONFIG_BOUNCE_WINDOW_MS: int(3_600_000, 1000).describe('the window in which CONFIG_BOUNCE_DOMAINS is counted'),
+  DEPENDENCY_TIMEOUT_MS: int(5_000, 100).describe('how long a command waits for PostgreSQL or Redis before it says it cannot reach them'),
 });
 
 export type Config = z.infer<typeof configSchema>;
 
+export const DEV_VERP_SECRET = 'dev-only-verp-secret-change-me';
+
 export class ConfigError extends Error {
-  constructor(readonly problems: string[]) {
+  readonly problems: string[];
+  constructor(problems: string[]) {
     super(`configuration problems:\n  ${problems.join('\n  ')}`);
     this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/**
+ * What a process that faces the world (worker, serve, receive) refuses to start with: the
+ * built-in VERP secret lets anyone forge bounce addresses. NOTICE_DEV=1 allows it (demo, tests).
+ */
+export function assertProductionSafe(c: Config): void {
+  if (c.VERP_SECRET === DEV_VERP_SECRET && !c.NOTICE_DEV) {
+    throw new ConfigError(['VERP_SECRET: is the built-in development value; set a secret of your own (16+ characters), or NOTICE_DEV=1 on a development machine']);
   }
 }
 

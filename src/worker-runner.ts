@@ -1,5 +1,7 @@
-// `notice worker`: the email, bounce, postal and print workers, the bounce receiver, the periodic
-// reconciler and the global rate limit, in one stateless process. Run as many as needed; they coordinate through Redis and Postgres only.
+// `notice worker`: the email, bounce, postal and print workers, the periodic reconciler and the
+// global rate limit, in one stateless process that listens on no port of its own (the bounce
+// receiver is `notice receive`). Run as many as needed, several per machine; they coordinate
+// through Redis and Postgres only.
 import type { Worker } from 'bullmq';
 import type { App } from './app.ts';
 import { makeNoticeSender } from './mail/send-notice.ts';
@@ -9,8 +11,7 @@ import { reconcileExclusive } from './producer/reconciler.ts';
 import { makeEmailWorker } from '../workers/email-worker.ts';
 import { makeBounceWorker, makePostalWorker, makePrintWorker } from '../workers/postal-workers.ts';
 import { applyBounce } from './bounces/apply-bounce.ts';
-import { makeBounceAcceptor } from './bounces/accept-bounce.ts';
-import { startBounceReceiver, type BounceReceiver } from './bounces/receiver.ts';
+import { unappliedBounces } from './bounces/bounce-store.ts';
 import { batchesDue } from './postal/batch-store.ts';
 import { closeBatch } from './postal/close-batch.ts';
 import { routePostal } from './postal/route-postal.ts';
@@ -18,7 +19,6 @@ import { QUEUE } from '../queues/names.ts';
 
 export interface RunningWorkers {
   workers: Worker[];
-  receiver: BounceReceiver | null;
   /** Stop taking jobs, let the ones in flight finish, stop the reconciler. */
   close(): Promise<void>;
 }
@@ -31,7 +31,7 @@ export async function applyGlobalRateLimit(app: App): Promise<void> {
 
 export const ALL_QUEUES: string[] = Object.values(QUEUE);
 
-export async function startWorkers(app: App, opts: { queues?: string[]; concurrency?: number; reconcile?: boolean; receiver?: boolean } = {}): Promise<RunningWorkers> {
+export async function startWorkers(app: App, opts: { queues?: string[]; concurrency?: number; reconcile?: boolean } = {}): Promise<RunningWorkers> {
   const c = app.config;
   const names = opts.queues ?? ['email'];
   const workers: Worker[] = [];
@@ -46,7 +46,10 @@ export async function startWorkers(app: App, opts: { queues?: string[]; concurre
         outagePauseMs: c.OUTAGE_PAUSE_MS, throttleBackoffMs: c.THROTTLE_BACKOFF_MS, errorBudget: c.ERROR_BUDGET, leaseMs: c.SEND_LEASE_MS,
       },
       enqueuePostal: (notices) => enqueuePostal(app.queues, notices),
-      recordSent: makeSentRecorder(app.db, { maxBatch: 50, maxWaitMs: 5 }).record,
+      recordSent: makeSentRecorder(app.db, {
+        maxBatch: 50, maxWaitMs: 5, retryForMs: Math.floor(c.SEND_LEASE_MS / 2),
+        onRetry: (err) => app.log.warn({ err: err.message }, 'recording accepted sends: PostgreSQL unavailable, retrying'),
+      }).record,
       log: app.log.child({ queue: 'email' }),
     });
     await applyGlobalRateLimit(app);
@@ -65,6 +68,7 @@ export async function startWorkers(app: App, opts: { queues?: string[]; concurre
       ...common,
       applyBounce: (id) => applyBounce({
         db: app.db, softBounceLimit: c.SOFT_BOUNCE_LIMIT, errorBudget: c.ERROR_BUDGET, retryDelayMs: c.BACKOFF_BASE_MS,
+        configBounceDomains: c.CONFIG_BOUNCE_DOMAINS, configBounceWindowMs: c.CONFIG_BOUNCE_WINDOW_MS,
         enqueuePostal: (n) => enqueuePostal(app.queues, n), enqueueEmail: (n, delayMs) => enqueueEmail(app.queues, n, delayMs),
       }, id),
     }));
@@ -79,8 +83,6 @@ export async function startWorkers(app: App, opts: { queues?: string[]; concurre
     w.on('failed', (job, err) => app.log.error({ queue: w.name, jobId: job?.id, err: err.message }, 'job failed'));
     w.on('error', (err) => app.log.error({ queue: w.name, err: err.message }, 'worker error'));
   }
-  let receiver: BounceReceiver | null = null;
-  if (opts.receiver && c.BOUNCE_SMTP_PORT > 0) receiver = await startReceiver(app);
 
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<unknown> = Promise.resolve();
@@ -91,11 +93,11 @@ export async function startWorkers(app: App, opts: { queues?: string[]; concurre
           await applyGlobalRateLimit(app); // Redis may have lost it
           const r = await reconcileExclusive({ db: app.db, queues: app.queues, redis: app.redis, pageSize: 1000, leaseMs: c.SEND_LEASE_MS });
           if (r && (r.email || r.postal)) app.log.warn({ ...r }, 'reconciler re-enqueued notices with no live job');
+          if (r?.cancelled) app.log.info({ cancelled: r.cancelled }, 'reconciler cancelled people of cancelled campaigns');
           if (names.includes('print')) for (const id of await batchesDue(app.db, c.BATCH_MAX_SIZE, c.BATCH_MAX_AGE_MS)) await closeDue(id);
           if (names.includes('bounce')) {
             // Bounces recorded but never applied (their job lost with Redis): queue them again.
-            const { rows } = await app.db.query(`select id from bounce_events where applied_at is null and received_at < now() - interval '1 minute' order by id limit 1000`);
-            for (const r of rows) await enqueueBounce(app.queues, r.id);
+            for (const id of await unappliedBounces(app.db, 60_000, 1000)) await enqueueBounce(app.queues, id);
           }
         } catch (err) {
           app.log.error({ err: (err as Error).message }, 'reconciler failed');
@@ -108,17 +110,10 @@ export async function startWorkers(app: App, opts: { queues?: string[]; concurre
 
   return {
     workers,
-    receiver,
     async close() {
       if (timer) clearInterval(timer);
-      await receiver?.close();
       await Promise.all(workers.map((w) => w.close()));
       await running;
     },
   };
-}
-
-export function startReceiver(app: App): Promise<BounceReceiver> {
-  const c = app.config;
-  return startBounceReceiver({ host: c.BOUNCE_SMTP_HOST, port: c.BOUNCE_SMTP_PORT, verpSecret: c.VERP_SECRET, bounceDomain: c.BOUNCE_DOMAIN, accept: makeBounceAcceptor(app), log: app.log.child({ component: 'bounce-receiver' }) });
 }

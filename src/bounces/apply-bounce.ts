@@ -1,17 +1,24 @@
 // The bounce worker's decision, per DESIGN.md: hard → suppress + post; soft → retry email, post
 // after the limit; complaint → suppress, stays notified; delivery → delivered; message problem →
-// needs review; our configuration → pause the campaign and put the person back in the queue.
-// Anything unknown is recorded and dropped, never thrown.
-import type { Db } from '../db/pool.ts';
-import { chargeMessageError, setCampaignState } from '../db/campaign-store.ts';
-import { getNotice, suppress, transition } from '../db/notice-store.ts';
-import { getBounceEvent, markApplied } from './bounce-store.ts';
+// needs review; a receiver blaming our own setup → counted across receiving domains, and past
+// CONFIG_BOUNCE_DOMAINS the campaign pauses (one message, which any recipient could forge, never
+// does: below the threshold it is handled as a soft bounce). Anything unknown is recorded and
+// dropped, never thrown. Each bounce is applied in one transaction (state, suppression, ledger,
+// applied mark); the jobs it causes are queued after the commit.
+import type { Db, DbClient } from '../db/pool.ts';
+import { withTransaction } from '../db/pool.ts';
+import { chargeMessageError, pauseBySystem } from '../db/campaign-store.ts';
+import { getNotice, noteEvent, suppress, transition, type NoticeRow } from '../db/notice-store.ts';
+import { configBounceDomains, getBounceEvent, markApplied, type BounceEventRow } from './bounce-store.ts';
 import type { NoticeRef } from '../producer/enqueue.ts';
 
 export interface ApplyBounceDeps {
   db: Db;
   softBounceLimit: number;
   errorBudget: number;
+  /** Receiving domains whose bounces blame our setup before the campaign pauses. */
+  configBounceDomains: number;
+  configBounceWindowMs: number;
   enqueuePostal: (n: NoticeRef[]) => Promise<void>;
   enqueueEmail: (n: NoticeRef[], delayMs: number) => Promise<void>;
   retryDelayMs: number;
@@ -19,63 +26,80 @@ export interface ApplyBounceDeps {
 
 export type BounceOutcome = 'postal' | 'retry' | 'suppressed' | 'delivered' | 'needs_review' | 'paused' | 'recorded' | 'ignored' | 'unmatched' | 'duplicate';
 
-export async function applyBounce(d: ApplyBounceDeps, bounceEventId: number): Promise<BounceOutcome> {
-  const e = await getBounceEvent(d.db, bounceEventId);
-  if (!e || e.applied_at) return 'duplicate';
-  const outcome = await decide(d, e);
-  await markApplied(d.db, e.id, outcome);
-  return outcome;
+interface Decision {
+  outcome: BounceOutcome;
+  postal?: NoticeRef[];
+  email?: NoticeRef[];
 }
 
-async function decide(d: ApplyBounceDeps, e: NonNullable<Awaited<ReturnType<typeof getBounceEvent>>>): Promise<BounceOutcome> {
-  if (e.class === 'auto_reply' || e.class === 'not_bounce') return 'ignored';
-  if (!e.notice_id) return 'unmatched';
-  const n = await getNotice(d.db, e.notice_id);
-  if (!n) return 'unmatched';
+export async function applyBounce(d: ApplyBounceDeps, bounceEventId: number): Promise<BounceOutcome> {
+  const decided = await withTransaction(d.db, async (tx) => {
+    const e = await getBounceEvent(tx, bounceEventId, { lock: true });
+    if (!e || e.applied_at) return { outcome: 'duplicate' } as Decision;
+    const decision = await decide(d, tx, e);
+    await markApplied(tx, e.id, decision.outcome);
+    return decision;
+  });
+  if (decided.postal?.length) await d.enqueuePostal(decided.postal);
+  if (decided.email?.length) await d.enqueueEmail(decided.email, d.retryDelayMs);
+  return decided.outcome;
+}
+
+const EMAILED = ['sent', 'delivered', 'queued'] as const;
+
+async function decide(d: ApplyBounceDeps, tx: DbClient, e: BounceEventRow): Promise<Decision> {
+  if (e.class === 'auto_reply' || e.class === 'not_bounce') return { outcome: 'ignored' };
+  if (!e.notice_id) return { outcome: 'unmatched' };
+  const n = await getNotice(tx, e.notice_id);
+  if (!n) return { outcome: 'unmatched' };
   const detail = { source: e.source, bounce_event: e.id, class: e.class, status: e.status, diagnostic: e.diagnostic };
-  const emailed = ['sent', 'delivered', 'queued'] as const;
 
   switch (e.class) {
     case 'hard': {
-      if (n.email_normalized) await suppress(d.db, n.email_normalized, 'hard_bounce', e.diagnostic ?? e.status ?? 'hard bounce');
-      const moved = await transition(d.db, { ids: [n.id], from: emailed, to: 'postal_queued', channel: 'postal', detail: { reason: 'hard_bounce', ...detail } });
-      if (moved.length) await d.enqueuePostal(moved);
-      return moved.length ? 'postal' : 'recorded';
+      if (n.email_normalized) await suppress(tx, n.email_normalized, 'hard_bounce', e.diagnostic ?? e.status ?? 'hard bounce');
+      const moved = await transition(tx, { ids: [n.id], from: EMAILED, to: 'postal_queued', channel: 'postal', detail: { reason: 'hard_bounce', ...detail } });
+      return moved.length ? { outcome: 'postal', postal: moved } : { outcome: 'recorded' };
     }
-    case 'soft': {
-      const counted = await transition(d.db, { ids: [n.id], from: ['sent', 'delivered'], to: 'queued', channel: 'email', detail: { reason: 'soft_bounce', ...detail }, also: 'soft-bounce' });
-      if (!counted.length) return 'recorded';
-      const c = counted[0] as typeof counted[0] & { soft_bounces: number };
-      if (c.soft_bounces >= d.softBounceLimit) {
-        const moved = await transition(d.db, { ids: [n.id], from: ['queued'], to: 'postal_queued', channel: 'postal', detail: { reason: 'soft_exhausted', ...detail } });
-        if (moved.length) await d.enqueuePostal(moved);
-        return 'postal';
-      }
-      await d.enqueueEmail(counted, d.retryDelayMs);
-      return 'retry';
-    }
+    case 'soft':
+      return softBounce(d, tx, n, { reason: 'soft_bounce', ...detail });
     case 'complaint':
       // Told, and did not want it: no more email. The letter is not needed; the notice stands.
-      if (n.email_normalized) await suppress(d.db, n.email_normalized, 'complaint', e.diagnostic ?? 'complaint');
-      await d.db.query(
-        `insert into notice_events (notice_id, campaign_id, from_state, to_state, channel, detail) values ($1, $2, $3, $3, 'email', $4)`,
-        [n.id, n.campaign_id, n.state, JSON.stringify({ note: 'complaint', ...detail })],
-      );
-      return 'suppressed';
+      if (n.email_normalized) await suppress(tx, n.email_normalized, 'complaint', e.diagnostic ?? 'complaint');
+      await noteEvent(tx, n, 'email', { note: 'complaint', ...detail });
+      return { outcome: 'suppressed' };
     case 'delivery': {
-      const moved = await transition(d.db, { ids: [n.id], from: ['sent'], to: 'delivered', detail });
-      return moved.length ? 'delivered' : 'recorded';
+      const moved = await transition(tx, { ids: [n.id], from: ['sent'], to: 'delivered', detail });
+      return { outcome: moved.length ? 'delivered' : 'recorded' };
     }
     case 'message': {
-      const moved = await transition(d.db, { ids: [n.id], from: emailed, to: 'needs_review', detail, set: { last_error: e.diagnostic } });
-      if (moved.length) await chargeMessageError(d.db, n.campaign_id, d.errorBudget);
-      return moved.length ? 'needs_review' : 'recorded';
+      const moved = await transition(tx, { ids: [n.id], from: EMAILED, to: 'needs_review', detail, set: { last_error: e.diagnostic } });
+      if (moved.length) await chargeMessageError(tx, n.campaign_id, d.errorBudget);
+      return { outcome: moved.length ? 'needs_review' : 'recorded' };
     }
     case 'config': {
-      const moved = await transition(d.db, { ids: [n.id], from: ['sent', 'delivered'], to: 'queued', channel: 'email', detail, set: { last_error: e.diagnostic } });
-      await setCampaignState(d.db, n.campaign_id, ['running'], 'paused', `a receiver refused our mail for our own setup: ${e.status ?? ''} ${e.diagnostic ?? ''}`.slice(0, 300));
-      return moved.length ? 'paused' : 'recorded';
+      const domains = await configBounceDomains(tx, n.campaign_id, d.configBounceWindowMs);
+      if (domains < d.configBounceDomains) {
+        // Unconfirmed: one receiving domain (or a forger) says our setup is wrong. The person is
+        // treated as soft-bounced (retried, then a letter); the campaign goes on.
+        return softBounce(d, tx, n, { reason: 'config_bounce_unconfirmed', config_domains: domains, ...detail });
+      }
+      // Confirmed across domains: our fault. The person goes back in the queue uncounted, and the
+      // campaign waits for ops; nobody is sent to post for it.
+      const moved = await transition(tx, { ids: [n.id], from: ['sent', 'delivered'], to: 'queued', channel: 'email', detail: { reason: 'config_bounce', ...detail }, set: { last_error: e.diagnostic } });
+      await pauseBySystem(tx, n.campaign_id, 'bounces', `receivers in ${domains} domains refused our mail for our own setup (SPF/DKIM/DMARC or our IP), e.g. ${e.status ?? ''} ${e.diagnostic ?? ''}`);
+      return { outcome: moved.length ? 'paused' : 'recorded' };
     }
   }
-  return 'ignored';
+  return { outcome: 'ignored' };
+}
+
+async function softBounce(d: ApplyBounceDeps, tx: DbClient, n: NoticeRow, detail: Record<string, unknown>): Promise<Decision> {
+  const counted = await transition(tx, { ids: [n.id], from: ['sent', 'delivered'], to: 'queued', channel: 'email', detail, also: 'soft-bounce' });
+  if (!counted.length) return { outcome: 'recorded' };
+  const c = counted[0] as (typeof counted)[0] & { soft_bounces: number };
+  if (c.soft_bounces >= d.softBounceLimit) {
+    const moved = await transition(tx, { ids: [n.id], from: ['queued'], to: 'postal_queued', channel: 'postal', detail: { ...detail, reason: 'soft_exhausted' } });
+    return { outcome: 'postal', postal: moved };
+  }
+  return { outcome: 'retry', email: counted };
 }

@@ -34,9 +34,33 @@ export async function recordBounce(db: Queryable, e: NewBounceEvent): Promise<nu
   return rows[0]?.id ?? null;
 }
 
-export async function getBounceEvent(db: Queryable, id: number): Promise<BounceEventRow | null> {
-  const { rows } = await db.query('select * from bounce_events where id = $1', [id]);
+export async function getBounceEvent(db: Queryable, id: number, o: { lock?: boolean } = {}): Promise<BounceEventRow | null> {
+  const { rows } = await db.query(`select * from bounce_events where id = $1${o.lock ? ' for update' : ''}`, [id]);
   return (rows[0] as BounceEventRow) ?? null;
+}
+
+/**
+ * Receiving domains (of the people's own addresses) whose bounces blamed our setup in this
+ * campaign lately. A forger can speak only for their own address, so several domains agreeing is
+ * what makes such a bounce believable.
+ */
+export async function configBounceDomains(db: Queryable, campaignId: number, windowMs: number): Promise<number> {
+  const { rows } = await db.query(
+    `select count(distinct split_part(n.email_normalized, '@', 2))::int as n
+     from bounce_events b join notices n on n.id = b.notice_id
+     where b.class = 'config' and n.campaign_id = $1 and b.received_at > now() - make_interval(secs => $2::double precision / 1000)`,
+    [campaignId, windowMs],
+  );
+  return rows[0].n;
+}
+
+/** Bounces recorded but never applied (their job was lost with Redis), oldest first. */
+export async function unappliedBounces(db: Queryable, olderThanMs: number, limit: number): Promise<number[]> {
+  const { rows } = await db.query(
+    `select id from bounce_events where applied_at is null and received_at < now() - make_interval(secs => $1::double precision / 1000) order by id limit $2`,
+    [olderThanMs, limit],
+  );
+  return rows.map((r) => r.id as number);
 }
 
 export async function markApplied(db: Queryable, id: number, outcome: string): Promise<void> {

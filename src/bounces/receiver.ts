@@ -9,6 +9,9 @@ import type { Logger } from '../logger.ts';
 import { parseVerp } from '../mail/verp.ts';
 import { toMailParts } from './mail-parts.ts';
 import type { NewBounceEvent } from './bounce-store.ts';
+import { listenError } from '../dependencies.ts';
+import type { App } from '../app.ts';
+import { makeBounceAcceptor } from './accept-bounce.ts';
 
 export interface ReceiverDeps {
   host: string;
@@ -45,10 +48,18 @@ export async function startBounceReceiver(d: ReceiverDeps): Promise<BounceReceiv
       cb();
     },
     onData(stream, session, cb) {
+      // Keep at most maxBytes: past it, the rest is read and thrown away, and the message refused.
       const chunks: Buffer[] = [];
-      stream.on('data', (c: Buffer) => chunks.push(c));
+      let bytes = 0;
+      stream.on('data', (c: Buffer) => {
+        bytes += c.length;
+        if (bytes <= maxBytes) chunks.push(c);
+      });
       stream.on('end', async () => {
-        if ((stream as unknown as { sizeExceeded?: boolean }).sizeExceeded) return cb(Object.assign(new Error('5.3.4 Message too big'), { responseCode: 552 }));
+        if (bytes > maxBytes || (stream as unknown as { sizeExceeded?: boolean }).sizeExceeded) {
+          chunks.length = 0;
+          return cb(Object.assign(new Error('5.3.4 Message too big'), { responseCode: 552 }));
+        }
         const raw = Buffer.concat(chunks);
         try {
           const report = analyzeBounce(await toMailParts(raw), (a) => a.toLowerCase().endsWith(`@${d.bounceDomain.toLowerCase()}`));
@@ -72,14 +83,20 @@ export async function startBounceReceiver(d: ReceiverDeps): Promise<BounceReceiv
       });
     },
   });
-  server.on('error', (err) => d.log.error({ err: err.message }, 'bounce receiver error'));
   await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
+    server.once('error', (err) => reject(listenError(err, d.host, d.port, 'BOUNCE_SMTP_PORT')));
     server.listen(d.port, d.host, () => resolve());
   });
+  server.on('error', (err) => d.log.error({ err: err.message }, 'bounce receiver error'));
   return {
     port: (server.server.address() as AddressInfo).port,
     stats,
     close: () => new Promise<void>((r) => server.close(() => r())),
   };
+}
+
+/** `notice receive`: the receiver with the app's settings, recording into PostgreSQL and queueing. */
+export function startReceiverFor(app: App, port = app.config.BOUNCE_SMTP_PORT): Promise<BounceReceiver> {
+  const c = app.config;
+  return startBounceReceiver({ host: c.BOUNCE_SMTP_HOST, port, verpSecret: c.VERP_SECRET, bounceDomain: c.BOUNCE_DOMAIN, accept: makeBounceAcceptor(app), log: app.log.child({ component: 'bounce-receiver' }) });
 }

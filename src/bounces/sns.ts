@@ -1,6 +1,9 @@
 // Amazon SNS message verification (signature versions 1 and 2). The signing certificate is only
-// ever fetched from https://sns.<region>.amazonaws.com; the fetcher is injectable so tests can
-// trust their own certificate without touching the network.
+// ever fetched from SNS itself in the topic's own region (https://sns.<region>.amazonaws.com, or
+// .amazonaws.com.cn in China), never from a look-alike such as an S3 bucket named "sns"
+// (https://sns.s3.amazonaws.com/…). Messages older than an hour are refused (a replay), and the
+// certificate cache is bounded. The fetcher is injectable so tests can trust their own
+// certificate without touching the network.
 import { createVerify } from 'node:crypto';
 
 export interface SnsEnvelope {
@@ -18,22 +21,44 @@ export interface SnsEnvelope {
 }
 
 export class SnsError extends Error {
-  constructor(readonly statusCode: number, message: string) {
+  readonly statusCode: number;
+  constructor(statusCode: number, message: string) {
     super(message);
     this.name = 'SnsError';
+    this.statusCode = statusCode;
   }
 }
 
-const SNS_HOST = /^sns\.[a-z0-9-]+\.amazonaws\.com(\.cn)?$/;
+/** arn:<partition>:sns:<region>:<account>:<topic> → partition and region, or null. */
+export function topicRegion(topicArn: string): { partition: 'aws' | 'aws-cn' | 'aws-us-gov'; region: string } | null {
+  const m = /^arn:(aws|aws-cn|aws-us-gov):sns:([a-z]{2}(?:-[a-z]+)+-\d{1,2}):\d{12}:[A-Za-z0-9_.-]{1,256}$/.exec(topicArn);
+  return m ? { partition: m[1] as 'aws' | 'aws-cn' | 'aws-us-gov', region: m[2] } : null;
+}
 
-export function isSnsUrl(url: string): boolean {
+/** The one host SNS signs from for a topic: sns.<region>.amazonaws.com (.com.cn in China). */
+export function snsHostFor(topicArn: string): string | null {
+  const t = topicRegion(topicArn);
+  if (!t) return null;
+  if (t.partition === 'aws-cn') return t.region.startsWith('cn-') ? `sns.${t.region}.amazonaws.com.cn` : null;
+  if (t.partition === 'aws-us-gov') return t.region.startsWith('us-gov-') ? `sns.${t.region}.amazonaws.com` : null;
+  return t.region.startsWith('cn-') || t.region.startsWith('us-gov-') ? null : `sns.${t.region}.amazonaws.com`;
+}
+
+/** https on the default port, no credentials, exactly the topic's SNS host. */
+export function isSnsUrl(url: string, topicArn: string): boolean {
+  const host = snsHostFor(topicArn);
+  if (!host) return false;
   try {
     const u = new URL(url);
-    return u.protocol === 'https:' && SNS_HOST.test(u.hostname) && !u.username && !u.password && (u.port === '' || u.port === '443');
+    return u.protocol === 'https:' && u.hostname === host && !u.username && !u.password && (u.port === '' || u.port === '443');
   } catch {
     return false;
   }
 }
+
+/** How old a message may be: SNS delivers within minutes; an older one is a replay. */
+const MAX_AGE_MS = 3_600_000;
+const MAX_CERTS = 32;
 
 const FIELDS: Record<SnsEnvelope['Type'], Array<keyof SnsEnvelope>> = {
   Notification: ['Message', 'MessageId', 'Subject', 'Timestamp', 'TopicArn', 'Type'],
@@ -50,8 +75,9 @@ export interface SnsVerifier {
   verify(body: unknown): Promise<SnsEnvelope>;
 }
 
-export function makeSnsVerifier(o: { allowedTopics: readonly string[]; fetchCert: (url: string) => Promise<string> }): SnsVerifier {
+export function makeSnsVerifier(o: { allowedTopics: readonly string[]; fetchCert: (url: string) => Promise<string>; now?: () => number }): SnsVerifier {
   const certs = new Map<string, Promise<string>>();
+  const now = o.now ?? Date.now;
   return {
     async verify(body) {
       const m = body as Partial<SnsEnvelope>;
@@ -59,14 +85,23 @@ export function makeSnsVerifier(o: { allowedTopics: readonly string[]; fetchCert
         throw new SnsError(400, 'not an SNS message');
       }
       if (!o.allowedTopics.includes(m.TopicArn)) throw new SnsError(403, 'unexpected TopicArn');
-      if (!isSnsUrl(m.SigningCertURL)) throw new SnsError(403, 'signing certificate is not from sns.<region>.amazonaws.com over https');
+      if (!isSnsUrl(m.SigningCertURL, m.TopicArn)) throw new SnsError(403, `signing certificate is not from ${snsHostFor(m.TopicArn) ?? 'sns.<region>.amazonaws.com'} over https`);
+      if (m.SubscribeURL !== undefined && !isSnsUrl(m.SubscribeURL, m.TopicArn)) throw new SnsError(403, 'SubscribeURL is not on the topic\'s SNS host');
+      const sentAt = Date.parse(m.Timestamp ?? '');
+      if (Number.isNaN(sentAt)) throw new SnsError(400, 'no valid Timestamp');
+      if (now() - sentAt > MAX_AGE_MS) throw new SnsError(403, 'message is more than an hour old (a replay?)');
+      if (sentAt - now() > 5 * 60_000) throw new SnsError(403, 'message is dated in the future');
       const algorithm = m.SignatureVersion === '1' ? 'RSA-SHA1' : m.SignatureVersion === '2' ? 'RSA-SHA256' : null;
       if (!algorithm) throw new SnsError(400, 'unknown SignatureVersion');
       let cert = certs.get(m.SigningCertURL);
-      if (!cert) {
+      if (cert) {
+        certs.delete(m.SigningCertURL); // most recently used goes last
+        certs.set(m.SigningCertURL, cert);
+      } else {
         cert = o.fetchCert(m.SigningCertURL);
         certs.set(m.SigningCertURL, cert);
         cert.catch(() => certs.delete(m.SigningCertURL!));
+        if (certs.size > MAX_CERTS) certs.delete(certs.keys().next().value!);
       }
       let ok = false;
       try {
@@ -80,17 +115,15 @@ export function makeSnsVerifier(o: { allowedTopics: readonly string[]; fetchCert
   };
 }
 
-/** Fetch a certificate from SNS (production). */
+/** Fetch a certificate from SNS (production); the verifier has checked the host against the topic. */
 export async function fetchSnsCert(url: string): Promise<string> {
-  if (!isSnsUrl(url)) throw new SnsError(403, 'refusing to fetch a certificate from outside SNS');
   const res = await fetch(url, { signal: AbortSignal.timeout(5000), redirect: 'error' });
   if (!res.ok) throw new SnsError(502, `certificate fetch failed: ${res.status}`);
   return res.text();
 }
 
-/** Confirm a subscription: a GET to its SubscribeURL, only ever on SNS itself (production). */
+/** Confirm a subscription: a GET to its SubscribeURL (checked against the topic's SNS host). */
 export async function confirmSnsSubscription(url: string): Promise<void> {
-  if (!isSnsUrl(url)) throw new SnsError(400, 'SubscribeURL is not an SNS URL');
   const res = await fetch(url, { signal: AbortSignal.timeout(5000), redirect: 'error' });
   if (!res.ok) throw new SnsError(502, `subscription confirmation failed: ${res.status}`);
 }

@@ -1,5 +1,6 @@
 // Helpers the `notice` commands share.
 /* eslint-disable no-console -- this is the CLI's own output */
+import { userInfo } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError } from 'commander';
 import { loadConfig } from '../config.ts';
@@ -15,17 +16,38 @@ export function positiveInt(v: string): number {
   return n;
 }
 
-/** Open the app for one command and always close it. */
-export async function withApp<T>(fn: (app: App) => Promise<T>, opts: { dbPoolSize?: number } = {}): Promise<T> {
-  const app = makeApp(loadConfig(), { dbPoolSize: opts.dbPoolSize ?? 4 });
+/**
+ * Open the app for one command and always close it. It first checks that PostgreSQL answers, and
+ * Redis too when the command needs it (`redis: true`); a command that needs only PostgreSQL never
+ * opens a Redis connection.
+ */
+export async function withApp<T>(fn: (app: App) => Promise<T>, opts: { redis?: boolean; dbPoolSize?: number } = {}): Promise<T> {
+  const app = makeApp(loadConfig(), { dbPoolSize: opts.dbPoolSize ?? 4, mode: 'command' });
   try {
+    await app.ready({ redis: opts.redis ?? false });
     return await fn(app);
   } finally {
     await app.close();
   }
 }
 
+/** Who is steering from this shell, for the campaign ledger. */
+export function cliActor(): { actor: string } {
+  let user = process.env.SUDO_USER || process.env.USER || '';
+  try {
+    user ||= userInfo().username;
+  } catch {
+    /* no passwd entry (a container): the actor is just "cli" */
+  }
+  return { actor: user ? `cli:${user}` : 'cli' };
+}
+
+/** The result: JSON, or a line for a person. Both on stdout; notes for people go to stderr (say). */
 export function print(json: boolean | undefined, value: unknown, text: string): void {
   console.log(json ? JSON.stringify(value, null, 2) : text);
 }
 
+/** A note for the person at the terminal, kept off stdout so `x=$(notice …)` captures only the result. */
+export function say(text: string): void {
+  console.error(text);
+}

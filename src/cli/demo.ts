@@ -13,7 +13,7 @@ import { ACCOUNTED, NOTICE_STATES } from '../domain/notice-state.ts';
 import type { Db } from '../db/pool.ts';
 import { importCsv } from '../import/importer.ts';
 import { startSmtpSink } from '../mail/smtp-sink.ts';
-import { launch } from '../producer/campaign-control.ts';
+import { launch, steeringDeps } from '../producer/campaign-control.ts';
 import { campaignStatus, writeReportFile } from '../producer/campaign-status.ts';
 import { createCampaignFromDir } from '../templates/create-campaign.ts';
 import { ALL_QUEUES, startWorkers } from '../worker-runner.ts';
@@ -71,9 +71,9 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     const report = await importCsv(app.db, app.templates, { campaignId: created.id, file: csv, encoding: 'utf8' });
     console.log(`4. imported ${report.accepted} people in ${((Date.now() - t0) / 1000).toFixed(1)} s (${report.duplicates.length} duplicates, ${report.rejected.length} rejected)`);
 
-    workers = await startWorkers(app, { queues: ALL_QUEUES, concurrency: config.WORKER_CONCURRENCY, receiver: false });
-    const relay = await launch({ db: app.db, queues: app.queues, pageSize: config.RELAY_PAGE_SIZE }, created.id);
-    console.log(`5. launched: ${relay.queued} queued for email, ${relay.postal} straight to post (no email)`);
+    workers = await startWorkers(app, { queues: ALL_QUEUES, concurrency: config.WORKER_CONCURRENCY });
+    const relay = await launch(steeringDeps(app), created.id, { actor: 'demo' });
+    console.log(`5. launched: ${relay.relay.queued} queued for email, ${relay.relay.postal} straight to post (no email)`);
 
     const sendStart = Date.now();
     let status = await campaignStatus(app.db, created.id);

@@ -1,13 +1,16 @@
 // Campaigns: state, pause reasons, the error budget and outage tracking.
 import type { Queryable } from './notice-store.ts';
+import type { CampaignState } from '../domain/campaign-state.ts';
+import { redactAddresses } from '../domain/redact.ts';
 
-export type CampaignState = 'draft' | 'running' | 'paused' | 'cancelled';
+export type { CampaignState };
 
 export interface CampaignRow {
   id: number;
   name: string;
   state: CampaignState;
   pause_reason: string | null;
+  paused_by: string | null;
   template_version: string;
   extra_vars: string[];
   message_errors: number;
@@ -28,29 +31,48 @@ export async function getCampaign(db: Queryable, id: number): Promise<CampaignRo
   return (rows[0] as CampaignRow) ?? null;
 }
 
-/** Move a campaign between states; returns false when it was not in one of `from`. */
-export async function setCampaignState(db: Queryable, id: number, from: CampaignState[], to: CampaignState, reason: string | null = null): Promise<boolean> {
-  const { rowCount } = await db.query(
-    `update campaigns set state = $3, pause_reason = $4, updated_at = now(),
-       outage_since = case when $3 = 'running' then null else outage_since end,
-       message_errors = case when $3 = 'running' then 0 else message_errors end
-     where id = $1 and state = any($2::text[])`,
-    [id, from, to, reason],
+export interface StateChange {
+  /** Who: `operator:<name>`, `cli`, or `system:<what>` for automatic pauses. */
+  actor: string;
+  verb: string;
+  reason?: string | null;
+}
+
+/**
+ * Move a campaign between states and write the campaign ledger row, in one statement; returns
+ * false when it was not in one of `from` (someone else moved it first).
+ */
+export async function setCampaignState(db: Queryable, id: number, from: readonly CampaignState[], to: CampaignState, change: StateChange): Promise<boolean> {
+  const { rows } = await db.query(
+    `with o as (select id, state from campaigns where id = $1 and state = any($2::text[]) for update),
+     u as (
+       update campaigns c set state = $3, pause_reason = $4, paused_by = case when $3 = 'paused' then $5 else null end, updated_at = now(),
+         outage_since = case when $3 = 'running' then null else c.outage_since end,
+         message_errors = case when $3 = 'running' then 0 else c.message_errors end
+       from o where c.id = o.id returning c.id
+     ), e as (
+       insert into campaign_events (campaign_id, verb, from_state, to_state, actor, reason)
+       select o.id, $6, o.state, $3, $5, $4 from o join u on u.id = o.id
+     )
+     select id from u`,
+    [id, from, to, change.reason ?? null, change.actor, change.verb],
   );
-  return (rowCount ?? 0) > 0;
+  return rows.length > 0;
+}
+
+/** Pause a running campaign on the system's own decision (config refused, outage, error budget). */
+export function pauseBySystem(db: Queryable, id: number, actor: string, reason: string): Promise<boolean> {
+  return setCampaignState(db, id, ['running'], 'paused', { actor: `system:${actor}`, verb: 'pause', reason: redactAddresses(reason).slice(0, 300) });
 }
 
 /** A message problem (5.7.x); pauses the campaign when the budget is spent. Returns true if it paused. */
 export async function chargeMessageError(db: Queryable, id: number, budget: number): Promise<boolean> {
   const { rows } = await db.query(
-    `update campaigns set message_errors = message_errors + 1,
-       state = case when message_errors + 1 > $2 and state = 'running' then 'paused' else state end,
-       pause_reason = case when message_errors + 1 > $2 and state = 'running' then 'error budget spent: too many message problems (5.7.x / rejected content)' else pause_reason end,
-       updated_at = now()
-     where id = $1 returning state`,
-    [id, budget],
+    `update campaigns set message_errors = message_errors + 1, updated_at = now() where id = $1 returning state, message_errors`,
+    [id],
   );
-  return rows[0]?.state === 'paused';
+  if (rows[0]?.state !== 'running' || rows[0].message_errors <= budget) return false;
+  return pauseBySystem(db, id, 'error-budget', 'error budget spent: too many message problems (5.7.x / rejected content)');
 }
 
 /**
@@ -59,18 +81,21 @@ export async function chargeMessageError(db: Queryable, id: number, budget: numb
  */
 export async function noteOutage(db: Queryable, id: number, limitMs: number, reply: string): Promise<boolean> {
   const { rows } = await db.query(
-    `update campaigns set outage_since = coalesce(outage_since, now()),
-       state = case when state = 'running' and outage_since < now() - make_interval(secs => $2::double precision / 1000) then 'paused' else state end,
-       pause_reason = case when state = 'running' and outage_since < now() - make_interval(secs => $2::double precision / 1000)
-         then 'mail relay unreachable for too long: ' || $3 else pause_reason end,
-       updated_at = now()
-     where id = $1 returning state`,
-    [id, limitMs, reply.slice(0, 300)],
+    `update campaigns set outage_since = coalesce(outage_since, now())
+     where id = $1 returning state, outage_since < now() - make_interval(secs => $2::double precision / 1000) as too_long`,
+    [id, limitMs],
   );
-  return rows[0]?.state === 'paused';
+  if (rows[0]?.state !== 'running' || !rows[0].too_long) return false;
+  return pauseBySystem(db, id, 'outage', `mail relay unreachable for too long: ${reply}`);
 }
 
 /** Any success ends an outage. Cheap when there is none: the predicate locks nothing. */
 export async function clearOutage(db: Queryable, id: number): Promise<void> {
   await db.query('update campaigns set outage_since = null where id = $1 and outage_since is not null', [id]);
+}
+
+/** Name the printing vendor of a campaign; false when there is no such campaign. */
+export async function setCampaignVendor(db: Queryable, id: number, vendorId: number): Promise<boolean> {
+  const { rowCount } = await db.query('update campaigns set vendor_id = $2 where id = $1', [id, vendorId]);
+  return (rowCount ?? 0) > 0;
 }

@@ -164,3 +164,14 @@ export async function eventsOf(db: Queryable, noticeId: number): Promise<NoticeE
   const { rows } = await db.query('select id, at, from_state, to_state, channel, detail from notice_events where notice_id = $1 order by id', [noticeId]);
   return rows as NoticeEvent[];
 }
+
+/**
+ * A ledger row that records something about a person without moving them (a complaint, an
+ * address correction): transition()'s sibling, the only other writer of notice_events.
+ */
+export async function noteEvent(db: Queryable, n: Pick<NoticeRow, 'id' | 'campaign_id' | 'state'>, channel: 'email' | 'postal' | null, detail: Record<string, unknown>): Promise<void> {
+  await db.query(
+    `insert into notice_events (notice_id, campaign_id, from_state, to_state, channel, detail) values ($1, $2, $3, $3, $4, $5)`,
+    [n.id, n.campaign_id, n.state, channel, JSON.stringify(detail)],
+  );
+}

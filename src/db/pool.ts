@@ -6,25 +6,81 @@ pg.types.setTypeParser(20, (v) => Number(v));
 export type Db = pg.Pool;
 export type DbClient = pg.PoolClient;
 
-export function makePool(databaseUrl: string, max = 10): Db {
-  const pool = new pg.Pool({ connectionString: databaseUrl, max, application_name: 'notice-dispatch' });
+export interface PoolOptions {
+  max?: number;
+  /** How long to wait for a connection before the query fails (PostgreSQL down or far away). */
+  connectTimeoutMs?: number;
+  /** Told about connection errors (server restart); they never crash the process. */
+  onError?: (err: Error) => void;
+}
+
+export function makePool(databaseUrl: string, o: PoolOptions | number = {}): Db {
+  const opts = typeof o === 'number' ? { max: o } : o;
+  const pool = new pg.Pool({
+    connectionString: databaseUrl,
+    max: opts.max ?? 10,
+    application_name: 'notice-dispatch',
+    connectionTimeoutMillis: opts.connectTimeoutMs ?? 10_000,
+  });
+  const onError = opts.onError ?? (() => {});
   // An idle client's error (server restart) must not crash the process; the next query reconnects.
-  pool.on('error', () => {});
+  pool.on('error', onError);
+  // Nor may a checked-out one's (a transaction, a COPY, the reconciler's lock): pg-pool removes its
+  // own listener while a client is out, and an 'error' with no listener kills the process. The
+  // query in flight fails with the error; the broken client is discarded when it is released.
+  pool.on('connect', (client) => client.on('error', onError));
   return pool;
 }
 
-/** Run fn in a transaction; roll back on any error. */
+/** Run fn in a transaction; roll back on any error. A broken connection is not returned to the pool. */
 export async function withTransaction<T>(db: Db, fn: (client: DbClient) => Promise<T>): Promise<T> {
   const client = await db.connect();
+  let broken: Error | undefined;
   try {
     await client.query('begin');
     const result = await fn(client);
     await client.query('commit');
     return result;
   } catch (err) {
-    await client.query('rollback').catch(() => {});
+    await client.query('rollback').catch((e: Error) => (broken = e));
     throw err;
   } finally {
-    client.release();
+    client.release(broken);
   }
+}
+
+/** A connection of its own for work that spans statements outside a transaction (COPY, locks). */
+export async function withClient<T>(db: Db, fn: (client: DbClient) => Promise<T>): Promise<T> {
+  const client = await db.connect();
+  let broken: Error | undefined;
+  try {
+    return await fn(client);
+  } catch (err) {
+    broken = err as Error;
+    throw err;
+  } finally {
+    client.release(broken);
+  }
+}
+
+/** host:port/database of a connection string, without credentials (for messages). */
+export function dbTarget(databaseUrl: string): string {
+  try {
+    const u = new URL(databaseUrl);
+    return `${u.hostname}:${u.port || 5432}${u.pathname}`;
+  } catch {
+    return 'the configured server';
+  }
+}
+
+/**
+ * The server went away or is not taking connections (restart, failover, network), as opposed to
+ * an error in what we asked. Worth retrying the same statement once it is back.
+ */
+export function isConnectionError(err: unknown): boolean {
+  const e = err as { code?: string; message?: string } | null;
+  if (!e) return false;
+  if (e.code && /^(08|57P0[123])/.test(e.code)) return true; // connection exception, admin shutdown, cannot connect now
+  if (e.code && ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN'].includes(e.code)) return true;
+  return /connection terminated|terminating connection|server closed the connection|Connection terminated unexpectedly|timeout exceeded when trying to connect|Client has encountered a connection error|the database system is (starting up|shutting down)/i.test(e.message ?? '');
 }

@@ -45,14 +45,19 @@ export async function buildServer(d: ServerDeps): Promise<FastifyInstance> {
   });
 
   server.get('/healthz', async () => ({ ok: true }));
+  // Which dependency is down, never its error text (which may name hosts, users or addresses).
   server.get('/readyz', async (_req, reply) => {
-    try {
-      await app.db.query('select 1');
-      await app.redis.ping();
-      return { ok: true };
-    } catch (err) {
-      return reply.code(503).send({ ok: false, error: (err as Error).message });
-    }
+    const check = async (p: () => Promise<unknown>) => {
+      try {
+        await Promise.race([p(), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000).unref())]);
+        return 'up';
+      } catch {
+        return 'down';
+      }
+    };
+    const [postgres, redis] = await Promise.all([check(() => app.db.query('select 1')), check(() => app.redis.ping())]);
+    const ok = postgres === 'up' && redis === 'up';
+    return reply.code(ok ? 200 : 503).send({ ok, postgres, redis });
   });
 
   // --- vendor API -------------------------------------------------------------------------

@@ -48,6 +48,8 @@ export interface ImportOptions {
 }
 
 const OPTIONAL_COLUMNS = new Set(['address_line2', 'locale']);
+/** No honest customer record is this long; one that is, is a quote swallowing the file. */
+const MAX_RECORD_BYTES = 64 * 1024;
 const DIRECT_COLUMNS = [
   'campaign_id', 'customer_id', 'notice_code', 'name', 'email', 'email_normalized', 'postal_code', 'prefecture', 'city',
   'address_line1', 'address_line2', 'locale', 'segment', 'extra', 'import_line', 'import_run_id',
@@ -98,8 +100,8 @@ export async function importCsv(db: Db, templates: TemplateCache, o: ImportOptio
         line, r.customerId, newNoticeCode(), r.name, r.email, r.emailNormalized, r.postalCode, r.prefecture, r.city,
         r.addressLine1, r.addressLine2, r.locale, r.segment, JSON.stringify(r.extra),
       ]);
-      // First come, first kept: rows go in in line order, and a row whose customer_id or email
-      // is already in the campaign (from an earlier file or an earlier line) is not inserted.
+      // First come, first kept: rows go in in line order, and a row whose customer_id is already in
+      // the campaign (from an earlier file or an earlier line) is not inserted.
       const inserted = await client.query(
         `insert into notices (${DIRECT_COLUMNS.join(', ')})
          select $1, customer_id, notice_code, name, email, email_normalized, postal_code, prefecture, city,
@@ -111,6 +113,8 @@ export async function importCsv(db: Db, templates: TemplateCache, o: ImportOptio
       report.accepted = inserted.rowCount ?? 0;
       report.duplicates = await duplicatesOf(client, o.campaignId, importRunId);
     }
+    report.warnings.push(...(await sharedEmails(client, o.campaignId, importRunId)));
+    report.warnings.sort((a, b) => a.line - b.line);
     report.rejected.sort((a, b) => a.line - b.line);
     // Creation is recorded by the row itself (created_at, import_line, import_run_id) and by
     // import_runs; the ledger starts with the first transition, at launch.
@@ -141,13 +145,19 @@ async function parseInto(client: DbClient, ctx: ParseContext, copySql: string, f
     bytes += chunk.length;
   });
   // Line numbers are counted from each record's raw text, as an editor counts them (csv-parse
-  // counts a CRLF inside quotes as two lines).
-  const parser = parse({ bom: true, raw: true, relax_column_count: true, relax_quotes: true, skip_records_with_error: true });
+  // counts a CRLF inside quotes as two lines). A record the parser cannot read breaks the file
+  // from there on: the whole file is refused, naming the line where the break starts, never
+  // skipped (an unclosed quote would otherwise swallow every row after it, unreported).
   let nextLine = 1;
-  parser.on('skip', (err: Error & { lines?: number; raw?: string }) => {
-    const line = nextLine;
-    nextLine += err.raw ? (err.raw.match(/\r\n|\r|\n/g) ?? []).length : 1;
-    report.rejected.push({ line, field: 'row', reason: `not valid CSV: ${err.message.replace(/\s+/g, ' ').slice(0, 200)}` });
+  // Where the parser itself is (it runs ahead of the rows being copied): the start of the record
+  // it is reading, for the message when that record cannot be read.
+  let parsedLine = 1;
+  const parser = parse({
+    bom: true, raw: true, relax_column_count: true, relax_quotes: true, max_record_size: MAX_RECORD_BYTES,
+    on_record: (r: unknown) => {
+      parsedLine += ((r as { raw: string }).raw.match(/\r\n|\r|\n/g) ?? []).length;
+      return r as string[];
+    },
   });
   let header: string[] | null = null;
   let batch = '';
@@ -169,6 +179,10 @@ async function parseInto(client: DbClient, ctx: ParseContext, copySql: string, f
       }
       report.rows++;
       if (report.rows % 5000 === 0) o.onProgress?.({ bytes, totalBytes, rows: report.rows });
+      const spans = (raw.match(/\r\n|\r|\n/g) ?? []).length;
+      if (spans > 1 && (record.length !== header.length || record.some((f) => /[\r\n]/.test(f) && f.includes('"')))) {
+        throw new ImportFileError(fileName, line, `a quoted field opened on this line is not closed where it should be: it runs over ${spans} lines; the file is broken from here and nothing was imported (fix the quote and import again)`);
+      }
       if (record.length !== header.length) {
         report.rejected.push({ line, field: 'row', reason: `has ${record.length} fields, the header has ${header.length}` });
         continue;
@@ -181,6 +195,9 @@ async function parseInto(client: DbClient, ctx: ParseContext, copySql: string, f
         continue;
       }
       for (const w of result.warnings) report.warnings.push({ line, ...w });
+      if (raw.includes('"') && !raw.includes('""')) {
+        for (const [i, f] of record.entries()) if (f.includes('"')) report.warnings.push({ line, field: header[i], reason: 'contains a stray double quote ("); imported as written' });
+      }
       batch += copyLine(fields(line, result.recipient));
       copied++;
       // One socket write per ~64 KB, not per row.
@@ -192,8 +209,19 @@ async function parseInto(client: DbClient, ctx: ParseContext, copySql: string, f
     if (batch) yield batch;
   };
   const copy = client.query(pgCopy.from(copySql));
-  if (o.encoding === 'shift_jis') await pipeline(input, iconv.decodeStream('cp932'), parser, toCopy, copy);
-  else await pipeline(input, parser, toCopy, copy);
+  try {
+    if (o.encoding === 'shift_jis') await pipeline(input, iconv.decodeStream('cp932'), parser, toCopy, copy);
+    else await pipeline(input, parser, toCopy, copy);
+  } catch (err) {
+    const code = (err as { code?: string }).code ?? '';
+    if (code.startsWith('CSV_')) {
+      const why = code === 'CSV_QUOTE_NOT_CLOSED' ? 'a quoted field opened on this line is never closed'
+        : code === 'CSV_MAX_RECORD_SIZE' ? `a record starting on this line is longer than ${MAX_RECORD_BYTES / 1024} KB (an unclosed quote?)`
+        : (err as Error).message.replace(/\s+/g, ' ').slice(0, 200);
+      throw new ImportFileError(fileName, parsedLine, `not valid CSV: ${why}; the file is broken from here and nothing was imported`);
+    }
+    throw err;
+  }
   if (!header) throw new ImportFileError(fileName, 1, 'the file is empty (a header row is required)');
   o.onProgress?.({ bytes: totalBytes, totalBytes, rows: report.rows });
   return copied;
@@ -202,19 +230,38 @@ async function parseInto(client: DbClient, ctx: ParseContext, copySql: string, f
 /** The staged rows that were not inserted, and which earlier person each repeats. */
 async function duplicatesOf(client: { query: Db['query'] }, campaignId: number, importRunId: number): Promise<LineIssue[]> {
   const { rows } = await client.query(
-    `select s.line, c.import_run_id as c_run, c.import_line as c_line, e.import_run_id as e_run, e.import_line as e_line
+    `select s.line, c.import_run_id as c_run, c.import_line as c_line
      from stage s
      left join notices c on c.campaign_id = $1 and c.customer_id = s.customer_id
-     left join notices e on e.campaign_id = $1 and e.email_normalized = s.email_normalized
      where c.id is null or c.import_run_id is distinct from $2 or c.import_line <> s.line
      order by s.line`,
     [campaignId, importRunId],
   );
-  const which = (label: string, run: number | null, line: number | null) =>
-    run === importRunId ? `${label} repeats line ${line}` : `${label} is already in this campaign`;
   return rows.map((r) => {
-    if (r.c_line !== null) return { line: r.line, field: 'customer_id', reason: which('customer_id', r.c_run, r.c_line) };
-    if (r.e_line !== null) return { line: r.line, field: 'email', reason: which('email', r.e_run, r.e_line) };
+    if (r.c_line !== null) return { line: r.line, field: 'customer_id', reason: r.c_run === importRunId ? `customer_id repeats line ${r.c_line}` : 'customer_id is already in this campaign' };
     return { line: r.line, field: 'notice_code', reason: 'collided with another notice code; import the file again' };
   });
+}
+
+/**
+ * People of this import whose email another person of the campaign shares (a family, a shared
+ * mailbox): each is a person owed their own notice, so all are imported; the report says so.
+ */
+async function sharedEmails(client: { query: Db['query'] }, campaignId: number, importRunId: number): Promise<LineIssue[]> {
+  const { rows } = await client.query(
+    `select line, first_run, first_line from (
+       select n.id, n.import_run_id, n.import_line as line,
+              count(*) over (partition by n.email_normalized) as k,
+              first_value(n.id) over w as first_id, first_value(n.import_run_id) over w as first_run, first_value(n.import_line) over w as first_line
+       from notices n where n.campaign_id = $1 and n.email_normalized is not null
+       window w as (partition by n.email_normalized order by n.id)
+     ) x where k > 1 and import_run_id = $2 and id <> first_id
+     order by line`,
+    [campaignId, importRunId],
+  );
+  return rows.map((r) => ({
+    line: r.line,
+    field: 'email',
+    reason: `${r.first_run === importRunId ? `same email as line ${r.first_line}` : 'same email as a person already in this campaign'} under another customer_id: both are imported and each gets their own notice`,
+  }));
 }

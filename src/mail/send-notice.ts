@@ -2,10 +2,11 @@
 // the outcome to BullMQ; this file decides. Postgres is the truth: the claim is a conditional
 // UPDATE, so a job that runs twice sends once.
 import type { Db } from '../db/pool.ts';
-import { chargeMessageError, clearOutage, noteOutage, setCampaignState } from '../db/campaign-store.ts';
+import { chargeMessageError, clearOutage, getCampaign, noteOutage, pauseBySystem } from '../db/campaign-store.ts';
 import { claimForSend, getNotice, suppress, transition, type NoticeRow } from '../db/notice-store.ts';
 import { retryDelayMs } from '../domain/backoff.ts';
 import { classifySendError } from '../domain/send-error.ts';
+import { redactAddresses } from '../domain/redact.ts';
 import { TemplateError } from '../domain/template.ts';
 import type { Logger } from '../logger.ts';
 import type { TemplateCache } from '../templates/template-store.ts';
@@ -92,7 +93,7 @@ export function makeNoticeSender(d: NoticeSenderDeps) {
           await transition(d.db, { ids: [n.id], from: ['sending'], to: 'queued', detail, set: { last_error: c.reply }, also: 'refund-attempt' });
           const paused = await noteOutage(d.db, n.campaign_id, d.policy.outagePauseMs, c.reply);
           if (paused) {
-            log.error({ reply: c.reply }, 'campaign paused: mail relay outage');
+            log.error({ reply: redactAddresses(c.reply) }, 'campaign paused: mail relay outage');
             return { kind: 'paused', reason: 'outage' };
           }
           return { kind: 'retry', delayMs: d.policy.infraRetryMs, reason: c.reply };
@@ -107,8 +108,8 @@ export function makeNoticeSender(d: NoticeSenderDeps) {
         case 'config':
           // Our fault, not theirs: put the person back and stop the campaign; nobody goes to post.
           await transition(d.db, { ids: [n.id], from: ['sending'], to: 'queued', detail, set: { last_error: c.reply }, also: 'refund-attempt' });
-          await setCampaignState(d.db, n.campaign_id, ['running'], 'paused', `sending configuration problem: ${c.reply}`);
-          log.error({ reply: c.reply }, 'campaign paused: our sending configuration was refused');
+          await pauseBySystem(d.db, n.campaign_id, 'email-worker', `sending configuration problem: ${c.reply}`);
+          log.error({ reply: redactAddresses(c.reply) }, 'campaign paused: our sending configuration was refused');
           return { kind: 'paused', reason: c.reply };
       }
     }
@@ -127,6 +128,15 @@ async function whyNotClaimed(db: Db, noticeId: number, leaseMs: number): Promise
   const n = await getNotice(db, noticeId);
   if (!n) return { kind: 'skipped', reason: 'no such notice' };
   if (n.state === 'sending') return { kind: 'retry', delayMs: leaseMs, reason: 'claimed by another worker' };
-  if (n.state === 'queued') return { kind: 'skipped', reason: 'campaign not running' };
+  if (n.state === 'queued') {
+    // Paused: the job ends, resume puts the person back. Cancelled (say, a retry of a send that
+    // was in flight at cancel): the person is cancelled now, not left waiting with no job.
+    const c = await getCampaign(db, n.campaign_id);
+    if (c?.state === 'cancelled') {
+      await transition(db, { ids: [n.id], from: ['queued'], to: 'cancelled', detail: { reason: 'campaign cancelled' } });
+      return { kind: 'skipped', reason: 'campaign cancelled' };
+    }
+    return { kind: 'skipped', reason: 'campaign not running' };
+  }
   return { kind: 'skipped', reason: `already ${n.state}` };
 }

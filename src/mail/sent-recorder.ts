@@ -2,7 +2,11 @@
 // within `maxWaitMs` of each other, instead of one each. Each caller still waits for the commit
 // that records its notice, so a job completes only once Postgres knows; the group only shares the
 // round trip (and the WAL flush).
-import type { Db } from '../db/pool.ts';
+//
+// The message has left by the time we record it: if PostgreSQL is restarting, the group waits and
+// tries again (up to `retryForMs`) rather than failing the job, because a failed job would be
+// claimed again after its lease and the person emailed twice.
+import { isConnectionError, type Db } from '../db/pool.ts';
 
 export interface SentRecord {
   id: number;
@@ -32,7 +36,7 @@ const SQL = `
   )
   select id from u`;
 
-export function makeSentRecorder(db: Db, o: { maxBatch: number; maxWaitMs: number }) {
+export function makeSentRecorder(db: Db, o: { maxBatch: number; maxWaitMs: number; retryForMs?: number; onRetry?: (err: Error) => void }) {
   let pending: Array<{ r: SentRecord; resolve: (recorded: boolean) => void; reject: (e: unknown) => void }> = [];
   let timer: NodeJS.Timeout | null = null;
 
@@ -42,17 +46,23 @@ export function makeSentRecorder(db: Db, o: { maxBatch: number; maxWaitMs: numbe
     const group = pending;
     pending = [];
     if (!group.length) return;
-    try {
-      const rs = group.map((g) => g.r);
-      const { rows } = await db.query({
-        name: 'record-sent',
-        text: SQL,
-        values: [rs.map((r) => r.id), rs.map((r) => r.messageId), rs.map((r) => r.providerMessageId), rs.map((r) => r.reply), rs.map((r) => r.templateVersion), rs.map((r) => r.attempt)],
-      });
-      const done = new Set(rows.map((x) => x.id as number));
-      for (const g of group) g.resolve(done.has(g.r.id));
-    } catch (err) {
-      for (const g of group) g.reject(err);
+    const rs = group.map((g) => g.r);
+    const values = [rs.map((r) => r.id), rs.map((r) => r.messageId), rs.map((r) => r.providerMessageId), rs.map((r) => r.reply), rs.map((r) => r.templateVersion), rs.map((r) => r.attempt)];
+    const giveUpAt = Date.now() + (o.retryForMs ?? 60_000);
+    for (let delayMs = 250; ; delayMs = Math.min(delayMs * 2, 5000)) {
+      try {
+        const { rows } = await db.query({ name: 'record-sent', text: SQL, values });
+        const done = new Set(rows.map((x) => x.id as number));
+        for (const g of group) g.resolve(done.has(g.r.id));
+        return;
+      } catch (err) {
+        if (!isConnectionError(err) || Date.now() + delayMs > giveUpAt) {
+          for (const g of group) g.reject(err);
+          return;
+        }
+        o.onRetry?.(err as Error);
+        await new Promise((r) => setTimeout(r, delayMs));
+      }
     }
   };
 

@@ -11,6 +11,8 @@ export interface SesOptions {
   endpoint?: string;
   accessKeyId?: string;
   secretAccessKey?: string;
+  /** A send that has no answer by then fails (and is retried): shorter than SEND_LEASE_MS. */
+  requestTimeoutMs?: number;
 }
 
 export function buildRawMessage(m: OutgoingMessage): Promise<Buffer> {
@@ -23,6 +25,7 @@ export function makeSesTransport(o: SesOptions): MailTransport {
     region: o.region,
     endpoint: o.endpoint,
     maxAttempts: 1, // retries are ours: classified, backed off, and counted in Postgres
+    requestHandler: { requestTimeout: o.requestTimeoutMs ?? 30_000, connectionTimeout: Math.min(o.requestTimeoutMs ?? 30_000, 10_000) },
     credentials: o.accessKeyId && o.secretAccessKey ? { accessKeyId: o.accessKeyId, secretAccessKey: o.secretAccessKey } : undefined,
   });
   return {

@@ -1,10 +1,13 @@
 // Closing a print batch: number the letters in postal-code order, render letters.csv (UTF-8),
 // letters.sjis.csv (strict Shift_JIS; rows it cannot carry go to exceptions.csv, never altered),
 // letters.pdf and manifest.json, store them, and mark the batch ready for its vendor.
-// Safe to run again after a crash: it starts the files over, and renders the same bytes.
+// One closer at a time per batch (an advisory lock: the print worker and `notice batches close`
+// may race); the numbering, the files and `ready` commit together, so a crash leaves the batch
+// `closing` with nothing half-written, and closing it again renders the same bytes.
 import { existsSync } from 'node:fs';
 import { stringify } from 'csv-stringify/sync';
-import type { Db } from '../db/pool.ts';
+import type { Db, DbClient } from '../db/pool.ts';
+import { withClient } from '../db/pool.ts';
 import { parse } from 'csv-parse';
 import pgCopy from 'pg-copy-streams';
 import type { NoticeRow } from '../db/notice-store.ts';
@@ -40,32 +43,56 @@ export interface CloseResult {
   files: StoredFile[];
 }
 
+const CLOSE_LOCK = 7_310_004;
+
 export async function closeBatch(d: CloseBatchDeps, batchId: number): Promise<CloseResult | null> {
   if (d.pdf !== false && !existsSync(d.fontPath)) {
     throw new Error(`PDF font not found at ${d.fontPath}: install Debian fonts-ipaexfont-mincho or set PDF_FONT`);
   }
   await startClosing(d.db, batchId);
-  const batch = await getBatch(d.db, batchId);
-  if (!batch || batch.status !== 'closing') return null;
-  const { rows: camp } = await d.db.query('select name, template_version, extra_vars from campaigns where id = $1', [batch.campaign_id]);
+  return withClient(d.db, async (client) => {
+    const { rows: lock } = await client.query('select pg_try_advisory_lock($1, $2::int) as ok', [CLOSE_LOCK, batchId]);
+    if (!lock[0].ok) return null; // another process is closing it right now
+    try {
+      const batch = await getBatch(client, batchId);
+      if (!batch || batch.status !== 'closing') return null;
+      await client.query('begin');
+      try {
+        const result = await render(d, client, batch);
+        await client.query('commit');
+        return result;
+      } catch (err) {
+        await client.query('rollback').catch(() => {});
+        throw err;
+      }
+    } finally {
+      await client.query('select pg_advisory_unlock($1, $2::int)', [CLOSE_LOCK, batchId]).catch(() => {});
+    }
+  });
+}
+
+async function render(d: CloseBatchDeps, tx: DbClient, batch: NonNullable<Awaited<ReturnType<typeof getBatch>>>): Promise<CloseResult> {
+  const batchId = batch.id;
+  const { rows: camp } = await tx.query('select name, template_version, extra_vars from campaigns where id = $1', [batch.campaign_id]);
   const templates = await d.templates.get(camp[0].template_version, camp[0].extra_vars);
 
   // The order Japan Post's sorting discount wants: by postal code, then a stable tie-break.
-  await d.db.query(
+  const ORDER = 'order by n.postal_code, n.id';
+  await tx.query(
     `update batch_items bi set seq = o.rn from (
-       select bi2.notice_id, row_number() over (order by n.postal_code, n.id) as rn
+       select bi2.notice_id, row_number() over (${ORDER}) as rn
        from batch_items bi2 join notices n on n.id = bi2.notice_id where bi2.batch_id = $1
      ) o where bi.batch_id = $1 and bi.notice_id = o.notice_id`,
     [batchId],
   );
-  await dropFiles(d.db, batchId);
+  await dropFiles(tx, batchId);
 
   const createdAt = batch.closed_at ?? batch.created_at;
   const title = `batch ${batchId} (campaign ${batch.campaign_id})`;
-  const csv = makeFileWriter(d.db, batchId, 'letters.csv', 'text/csv; charset=utf-8');
-  const sjis = makeFileWriter(d.db, batchId, 'letters.sjis.csv', 'text/csv; charset=shift_jis');
-  const exc = makeFileWriter(d.db, batchId, 'exceptions.csv', 'text/csv; charset=utf-8');
-  const pdf = d.pdf === false ? null : makePdfWriter(makeFileWriter(d.db, batchId, 'letters.pdf', 'application/pdf'), { fontPath: d.fontPath, createdAt, returnAddress: d.returnAddress, title });
+  const csv = makeFileWriter(tx, batchId, 'letters.csv', 'text/csv; charset=utf-8');
+  const sjis = makeFileWriter(tx, batchId, 'letters.sjis.csv', 'text/csv; charset=shift_jis');
+  const exc = makeFileWriter(tx, batchId, 'exceptions.csv', 'text/csv; charset=utf-8');
+  const pdf = d.pdf === false ? null : makePdfWriter(makeFileWriter(tx, batchId, 'letters.pdf', 'application/pdf'), { fontPath: d.fontPath, createdAt, returnAddress: d.returnAddress, title });
   const header = stringify([LETTER_COLUMNS]);
   await csv.write(header);
   await sjis.write(encodeSjis(header));
@@ -73,7 +100,7 @@ export async function closeBatch(d: CloseBatchDeps, batchId: number): Promise<Cl
 
   let letters = 0;
   let exceptions = 0;
-  const render = async (rows: Array<LetterRow>) => {
+  const renderPage = async (rows: Array<LetterRow>) => {
     const utf8Rows: string[][] = [];
     const sjisRows: string[][] = [];
     const excRows: string[][] = [];
@@ -96,13 +123,14 @@ export async function closeBatch(d: CloseBatchDeps, batchId: number): Promise<Cl
     if (sjisRows.length) await sjis.write(encodeSjis(stringify(sjisRows)));
     if (excRows.length) await exc.write(stringify(excRows));
   };
-  // One streamed query (COPY) rather than pages: a batch of 100,000 is read in one pass.
-  const client = await d.db.connect();
-  try {
-    const source = client.query(pgCopy.to(`copy (
-      select bi.seq, n.id, n.campaign_id, n.customer_id, n.notice_code, n.name, n.email, n.postal_code, n.prefecture, n.city,
+  // One streamed query (COPY) rather than pages: a batch of 100,000 is read in one pass. It runs on
+  // a second connection (this one is writing the files), which cannot see the numbering above
+  // before it commits, so it computes the same numbering itself.
+  await withClient(d.db, async (reader) => {
+    const source = reader.query(pgCopy.to(`copy (
+      select row_number() over (${ORDER}) as seq, n.id, n.campaign_id, n.customer_id, n.notice_code, n.name, n.email, n.postal_code, n.prefecture, n.city,
              n.address_line1, n.address_line2, n.locale, n.segment, n.extra::text
-      from batch_items bi join notices n on n.id = bi.notice_id where bi.batch_id = ${Number(batchId)} order by bi.seq
+      from batch_items bi join notices n on n.id = bi.notice_id where bi.batch_id = ${Number(batchId)} ${ORDER}
     ) to stdout with (format csv)`));
     let page: LetterRow[] = [];
     for await (const rec of source.pipe(parse({ relax_column_count: false })) as AsyncIterable<string[]>) {
@@ -112,14 +140,12 @@ export async function closeBatch(d: CloseBatchDeps, batchId: number): Promise<Cl
         postal_code: postalCode || null, prefecture, city, address_line1: line1, address_line2: line2, locale, segment, extra: JSON.parse(extra || '{}'),
       });
       if (page.length >= PAGE) {
-        await render(page);
+        await renderPage(page);
         page = [];
       }
     }
-    if (page.length) await render(page);
-  } finally {
-    client.release();
-  }
+    if (page.length) await renderPage(page);
+  });
   const files = [await csv.end(), await sjis.end(), await exc.end()];
   if (pdf) files.push(await pdf.end());
 
@@ -134,10 +160,10 @@ export async function closeBatch(d: CloseBatchDeps, batchId: number): Promise<Cl
     sort_key: ['postal_code', 'notice_id'],
     files: files.map((f) => ({ name: f.name, sha256: f.sha256, bytes: Number(f.bytes), content_type: f.contentType })),
   };
-  const m = makeFileWriter(d.db, batchId, 'manifest.json', 'application/json');
+  const m = makeFileWriter(tx, batchId, 'manifest.json', 'application/json');
   await m.write(JSON.stringify(manifest, null, 2) + '\n');
   await m.end();
-  await d.db.query(`update batches set status = 'ready', size = $2, exceptions = $3, manifest = $4 where id = $1 and status = 'closing'`, [batchId, letters, exceptions, JSON.stringify(manifest)]);
-  await batchEvent(d.db, batchId, null, 'closed', { count: letters, exceptions });
+  await tx.query(`update batches set status = 'ready', size = $2, exceptions = $3, manifest = $4 where id = $1 and status = 'closing'`, [batchId, letters, exceptions, JSON.stringify(manifest)]);
+  await batchEvent(tx, batchId, null, 'closed', { count: letters, exceptions });
   return { batchId, letters, exceptions, files };
 }

@@ -29,7 +29,7 @@ export async function listBatches(db: Db, vendorId: number, status?: string) {
   return rows;
 }
 
-async function noticeIds(db: Db, batchId: number): Promise<number[]> {
+async function noticeIds(db: Pick<Db, 'query'>, batchId: number): Promise<number[]> {
   const { rows } = await db.query('select notice_id from batch_items where batch_id = $1 order by seq', [batchId]);
   return rows.map((r) => r.notice_id as number);
 }
@@ -40,20 +40,29 @@ export async function ack(db: Db, vendorId: number, batchId: number): Promise<{ 
   return withTransaction(db, async (tx) => {
     const { rowCount } = await tx.query(`update batches set status = 'printed', printed_at = now() where id = $1 and status = 'ready'`, [batchId]);
     if (!rowCount) return { printed: 0 };
-    const moved = await transition(tx, { ids: await noticeIds(db, batchId), from: ['batched'], to: 'printed', channel: 'postal', detail: { batch_id: batchId, vendor_id: vendorId } });
+    const moved = await transition(tx, { ids: await noticeIds(tx, batchId), from: ['batched'], to: 'printed', channel: 'postal', detail: { batch_id: batchId, vendor_id: vendorId } });
     await batchEvent(tx, batchId, vendorId, 'ack', { printed: moved.length });
     return { printed: moved.length };
   });
 }
 
+/** A real calendar date, YYYY-MM-DD (2026-02-31 is not one). */
+export function isCalendarDate(s: string): boolean {
+  if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) return false;
+  const d = new Date(`${s}T00:00:00Z`);
+  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
+}
+
 export async function mailed(db: Db, vendorId: number, batchId: number, mailedAt: string): Promise<{ mailed: number }> {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(mailedAt) || Number.isNaN(Date.parse(mailedAt))) throw new VendorError(400, 'mailed_at must be a date, YYYY-MM-DD');
+  if (!isCalendarDate(mailedAt)) throw new VendorError(400, `mailed_at must be a calendar date, YYYY-MM-DD ("${mailedAt.slice(0, 40)}" is not one)`);
   const batch = await ownBatch(db, vendorId, batchId);
   if (batch.status === 'ready') throw new VendorError(409, 'acknowledge the batch (printed) before reporting it mailed');
   if (batch.status === 'mailed') return { mailed: 0 };
   return withTransaction(db, async (tx) => {
-    await tx.query(`update batches set status = 'mailed', mailed_at = $2 where id = $1`, [batchId, mailedAt]);
-    const ids = await noticeIds(db, batchId);
+    // Guarded: of two reports at once, one moves the batch and its letters, the other nothing.
+    const { rowCount } = await tx.query(`update batches set status = 'mailed', mailed_at = $2 where id = $1 and status = 'printed'`, [batchId, mailedAt]);
+    if (!rowCount) return { mailed: 0 };
+    const ids = await noticeIds(tx, batchId);
     const moved = await transition(tx, { ids, from: ['printed'], to: 'mailed', channel: 'postal', detail: { batch_id: batchId, mailed_at: mailedAt }, also: 'mailed' });
     await tx.query('update notices set mailed_at = $2 where id = any($1::bigint[]) and state = $3', [ids, mailedAt, 'mailed']);
     await batchEvent(tx, batchId, vendorId, 'mailed', { mailed_at: mailedAt, mailed: moved.length });
@@ -73,31 +82,29 @@ export interface ReturnResult {
 export async function returns(db: Db, vendorId: number, items: Array<{ notice_id: number; reason: string }>, enqueuePostal: (n: NoticeRef[]) => Promise<void>): Promise<ReturnResult[]> {
   const out: ReturnResult[] = [];
   for (const item of items) {
-    const { rows } = await db.query(
-      `select n.id, n.state, n.mailings, n.address_corrected_at, b.printed_at from notices n
-       join batches b on b.id = n.batch_id and b.vendor_id = $2 where n.id = $1`,
-      [item.notice_id, vendorId],
-    );
-    const n = rows[0];
-    if (!n) {
-      out.push({ notice_id: item.notice_id, outcome: 'not_found' });
-      continue;
-    }
-    const returned = await transition(db, { ids: [n.id], from: ['mailed'], to: 'returned', channel: 'postal', detail: { reason: item.reason, vendor_id: vendorId }, set: { return_reason: item.reason.slice(0, 500) } });
-    if (!returned.length) {
-      out.push({ notice_id: n.id, outcome: 'not_mailed' });
-      continue;
-    }
-    // Corrected after the letter was printed: the returned letter carried the old address.
-    const corrected = n.address_corrected_at && n.printed_at && new Date(n.address_corrected_at) > new Date(n.printed_at);
-    if (corrected && n.mailings < 2) {
-      const again = await transition(db, { ids: [n.id], from: ['returned'], to: 'postal_queued', channel: 'postal', detail: { reason: 'remail_corrected_address' } });
-      await enqueuePostal(again);
-      out.push({ notice_id: n.id, outcome: 'remail' });
-    } else {
-      await transition(db, { ids: [n.id], from: ['returned'], to: 'unreachable', channel: 'postal', detail: { reason: 'returned', return_reason: item.reason } });
-      out.push({ notice_id: n.id, outcome: 'unreachable' });
-    }
+    // One person, one transaction: returned and what follows it (re-mail or unreachable) commit
+    // together, so nobody is left in `returned`.
+    const r = await withTransaction(db, async (tx) => {
+      const { rows } = await tx.query(
+        `select n.id, n.campaign_id, n.state, n.mailings, n.address_corrected_at, b.printed_at from notices n
+         join batches b on b.id = n.batch_id and b.vendor_id = $2 where n.id = $1 for update of n`,
+        [item.notice_id, vendorId],
+      );
+      const n = rows[0];
+      if (!n) return { notice_id: item.notice_id, outcome: 'not_found' as const };
+      const returned = await transition(tx, { ids: [n.id], from: ['mailed'], to: 'returned', channel: 'postal', detail: { reason: item.reason, vendor_id: vendorId }, set: { return_reason: item.reason.slice(0, 500) } });
+      if (!returned.length) return { notice_id: n.id, outcome: 'not_mailed' as const };
+      // Corrected after the letter was printed: the returned letter carried the old address.
+      const corrected = n.address_corrected_at && n.printed_at && new Date(n.address_corrected_at) > new Date(n.printed_at);
+      if (corrected && n.mailings < 2) {
+        const again = await transition(tx, { ids: [n.id], from: ['returned'], to: 'postal_queued', channel: 'postal', detail: { reason: 'remail_corrected_address' } });
+        return { notice_id: n.id, outcome: 'remail' as const, again };
+      }
+      await transition(tx, { ids: [n.id], from: ['returned'], to: 'unreachable', channel: 'postal', detail: { reason: 'returned', return_reason: item.reason } });
+      return { notice_id: n.id, outcome: 'unreachable' as const };
+    });
+    if ('again' in r && r.again) await enqueuePostal(r.again);
+    out.push({ notice_id: r.notice_id, outcome: r.outcome });
   }
   return out;
 }

@@ -1,61 +1,104 @@
-// Steering a campaign: launch, pause, resume, cancel. State lives in Postgres; workers read it on
-// every claim, so a pause stops new sends within one job.
+// Steering a campaign: launch, pause, resume, cancel. What each verb does in each state is the
+// table in src/domain/campaign-state.ts; this file carries it out. State lives in Postgres;
+// workers read it on every claim, so a pause stops new sends within one job.
 import { withTransaction, type Db } from '../db/pool.ts';
-import { getCampaign, setCampaignState } from '../db/campaign-store.ts';
+import { getCampaign, setCampaignState, type CampaignRow } from '../db/campaign-store.ts';
 import { transition } from '../db/notice-store.ts';
+import { campaignStep, type CampaignState, type CampaignVerb } from '../domain/campaign-state.ts';
 import { CANCELLABLE } from '../domain/notice-state.ts';
-import { relayPending, requeueQueued, type RelayDeps, type RelayProgress } from './relay.ts';
+import { relayPending, type RelayDeps, type RelayProgress } from './relay.ts';
+import { reconcile, type ReconcileDeps } from './reconciler.ts';
+import type { App } from '../app.ts';
 
 export class CampaignStateError extends Error {
-  constructor(message: string) {
+  /** 404 when the campaign does not exist, 409 when the verb does not apply to its state. */
+  readonly statusCode: number;
+  constructor(message: string, statusCode = 409) {
     super(message);
     this.name = 'CampaignStateError';
+    this.statusCode = statusCode;
   }
 }
 
-async function mustGet(db: Db, id: number) {
+export interface SteerResult {
+  campaign: number;
+  /** The state before and after. */
+  from: CampaignState;
+  state: CampaignState;
+  changed: boolean;
+  /** One line for the operator. */
+  message: string;
+}
+
+async function mustGet(db: Db, id: number): Promise<CampaignRow> {
   const c = await getCampaign(db, id);
-  if (!c) throw new CampaignStateError(`campaign ${id} does not exist`);
+  if (!c) throw new CampaignStateError(`campaign ${id} does not exist`, 404);
   return c;
 }
 
-/** draft → running, then relay. Launching a running campaign again only relays what is pending. */
-export async function launch(d: RelayDeps, id: number, onPage?: (p: RelayProgress) => void): Promise<RelayProgress> {
-  const c = await mustGet(d.db, id);
-  if (c.state === 'paused') throw new CampaignStateError(`campaign ${id} is paused (${c.pause_reason ?? 'no reason'}); use resume`);
-  if (c.state === 'cancelled') throw new CampaignStateError(`campaign ${id} is cancelled`);
-  await setCampaignState(d.db, id, ['draft'], 'running');
-  const progress = await relayPending(d, id, onPage);
-  return requeueQueued(d, id, onPage, progress);
-}
-
-export async function pause(db: Db, id: number, reason = 'paused by operator'): Promise<void> {
-  const c = await mustGet(db, id);
-  if (c.state === 'paused') return;
-  if (!(await setCampaignState(db, id, ['running', 'draft'], 'paused', reason))) {
-    throw new CampaignStateError(`campaign ${id} is ${c.state}; only a running campaign can be paused`);
+/** Apply the table: move (conditionally, so a concurrent change is seen), or say why not. */
+async function step(db: Db, id: number, verb: CampaignVerb, actor: string, reason: string | null): Promise<SteerResult> {
+  for (;;) {
+    const c = await mustGet(db, id);
+    const s = campaignStep(c.state, verb);
+    if (s.kind === 'refuse') {
+      throw new CampaignStateError(`campaign ${id} ${s.why}${c.state === 'paused' && c.pause_reason ? ` (paused: ${c.pause_reason})` : ''}`);
+    }
+    if (s.kind === 'same') return { campaign: id, from: c.state, state: c.state, changed: false, message: `campaign ${id} ${s.say}` };
+    if (await setCampaignState(db, id, [c.state], s.to, { actor, verb, reason })) {
+      return { campaign: id, from: c.state, state: s.to, changed: true, message: `campaign ${id} ${s.to}` };
+    }
+    // Someone moved it between our read and our update: read again and answer for the new state.
   }
 }
 
-/** paused → running; relays anything pending and re-enqueues everyone left queued. */
-export async function resume(d: RelayDeps, id: number, onPage?: (p: RelayProgress) => void): Promise<RelayProgress> {
-  const c = await mustGet(d.db, id);
-  if (c.state !== 'paused' && c.state !== 'running') throw new CampaignStateError(`campaign ${id} is ${c.state}; only a paused campaign can be resumed`);
-  await setCampaignState(d.db, id, ['paused'], 'running');
-  const progress = await relayPending(d, id, onPage);
-  return requeueQueued(d, id, onPage, progress);
+export interface Actor {
+  /** `cli:<user>`, `operator:<name>`, `system:<what>`. */
+  actor: string;
+}
+
+/**
+ * draft → running, then relay everyone pending. On a running campaign it changes nothing but still
+ * queues people imported since (the answer says "already running").
+ */
+export async function launch(d: RelayDeps, id: number, who: Actor = { actor: 'cli' }, onPage?: (p: RelayProgress) => void): Promise<SteerResult & { relay: RelayProgress }> {
+  const r = await step(d.db, id, 'launch', who.actor, null);
+  const relay = await relayPending(d, id, onPage);
+  return { ...r, relay };
+}
+
+export async function pause(db: Db, id: number, who: Actor = { actor: 'cli' }, reason = 'paused by operator'): Promise<SteerResult> {
+  return step(db, id, 'pause', who.actor, reason);
+}
+
+/**
+ * paused → running; relays anything pending and puts back on the queue everyone whose job was
+ * dropped while the campaign was paused (only those: a live job is not counted twice).
+ */
+export async function resume(d: RelayDeps & ReconcileDeps, id: number, who: Actor = { actor: 'cli' }, onPage?: (p: RelayProgress) => void): Promise<SteerResult & { relay: RelayProgress }> {
+  const r = await step(d.db, id, 'resume', who.actor, null);
+  const relay = await relayPending(d, id, onPage);
+  const back = await reconcile(d, id);
+  relay.requeued += back.email + back.postal;
+  return { ...r, relay };
 }
 
 /**
  * Stops the campaign and cancels everyone not yet told; sends already in flight finish. Letters
  * still in an open print batch are taken out of it; a closed batch is the vendor's already.
+ * People whose send was in flight and comes back unsent are cancelled when it does (the email
+ * and postal workers, and the reconciler's sweep, see the campaign is cancelled).
  */
-export async function cancel(db: Db, id: number, pageSize = 5000): Promise<number> {
-  const c = await mustGet(db, id);
-  if (c.state !== 'cancelled') await setCampaignState(db, id, ['draft', 'running', 'paused'], 'cancelled', 'cancelled by operator');
+export async function cancel(db: Db, id: number, who: Actor = { actor: 'cli' }, reason = 'cancelled by operator'): Promise<SteerResult & { cancelled: number }> {
+  const r = await step(db, id, 'cancel', who.actor, reason);
+  return { ...r, cancelled: await cancelLeftovers(db, id) };
+}
+
+/** Everyone of a cancelled campaign still waiting to be told is cancelled. Safe to repeat. */
+export async function cancelLeftovers(db: Db, id: number, pageSize = 5000): Promise<number> {
   let total = 0;
   for (;;) {
-    const { rows } = await db.query(`select id from notices where campaign_id = $1 and state = any($2::text[]) limit $3`, [id, CANCELLABLE, pageSize]);
+    const { rows } = await db.query(`select id from notices where campaign_id = $1 and state = any($2::text[]) order by id limit $3`, [id, CANCELLABLE, pageSize]);
     if (!rows.length) break;
     total += (await transition(db, { ids: rows.map((r) => r.id), from: CANCELLABLE, to: 'cancelled', detail: { reason: 'campaign cancelled' } })).length;
   }
@@ -70,4 +113,9 @@ export async function cancel(db: Db, id: number, pageSize = 5000): Promise<numbe
     }
     return removed;
   }));
+}
+
+/** What launch and resume need, from the app. */
+export function steeringDeps(app: Pick<App, 'db' | 'queues' | 'redis' | 'config'>): RelayDeps & ReconcileDeps {
+  return { db: app.db, queues: app.queues, redis: app.redis, pageSize: app.config.RELAY_PAGE_SIZE, leaseMs: app.config.SEND_LEASE_MS };
 }

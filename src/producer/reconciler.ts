@@ -6,11 +6,16 @@ import type { Db } from '../db/pool.ts';
 import { jobId } from '../../queues/names.ts';
 import type { Queues } from '../../queues/queues.ts';
 import { enqueueEmail, enqueuePostal, type NoticeRef } from './enqueue.ts';
+import { transition } from '../db/notice-store.ts';
+import { CANCELLABLE } from '../domain/notice-state.ts';
+import { withClient } from '../db/pool.ts';
 
 export interface ReconcileResult {
   checked: number;
   email: number;
   postal: number;
+  /** People of cancelled campaigns left waiting (a send in flight at cancel came back unsent). */
+  cancelled: number;
 }
 
 export interface ReconcileDeps {
@@ -32,7 +37,7 @@ async function missingJobs(redis: Redis, queue: Queues['email'] | Queues['postal
 }
 
 export async function reconcile(d: ReconcileDeps, campaignId?: number): Promise<ReconcileResult> {
-  const result: ReconcileResult = { checked: 0, email: 0, postal: 0 };
+  const result: ReconcileResult = { checked: 0, email: 0, postal: 0, cancelled: 0 };
   let cursor = 0;
   for (;;) {
     const { rows } = await d.db.query(
@@ -56,13 +61,33 @@ export async function reconcile(d: ReconcileDeps, campaignId?: number): Promise<
     result.email += lostEmail.length;
     result.postal += lostPostal.length;
   }
+  result.cancelled = await sweepCancelled(d, campaignId);
   return result;
+}
+
+/** Cancelled campaigns: whoever is still waiting (or stuck sending past the lease) is cancelled. */
+async function sweepCancelled(d: ReconcileDeps, campaignId?: number): Promise<number> {
+  let total = 0;
+  for (;;) {
+    const { rows } = await d.db.query(
+      `select n.id from notices n join campaigns c on c.id = n.campaign_id and c.state = 'cancelled'
+       where ($1::bigint is null or n.campaign_id = $1)
+         and (n.state = any($2::text[]) or (n.state = 'sending' and n.claimed_at < now() - make_interval(secs => $3::double precision / 1000)))
+       order by n.id limit $4`,
+      [campaignId ?? null, CANCELLABLE, d.leaseMs, d.pageSize],
+    );
+    if (!rows.length) return total;
+    const moved = await transition(d.db, { ids: rows.map((r) => r.id), from: [...CANCELLABLE, 'sending'], to: 'cancelled', detail: { reason: 'campaign cancelled' }, also: 'unclaim' });
+    total += moved.length;
+    if (!moved.length) return total;
+  }
 }
 
 /** Reconcile unless another process is doing it right now (one reconciler across all machines). */
 export async function reconcileExclusive(d: ReconcileDeps): Promise<ReconcileResult | null> {
-  const client = await d.db.connect();
-  try {
+  // The lock lives as long as its connection: if PostgreSQL restarts mid-run, the lock goes with
+  // the connection, the run fails, and the next tick starts over.
+  return withClient(d.db, async (client) => {
     const { rows } = await client.query('select pg_try_advisory_lock($1) as ok', [LOCK_KEY]);
     if (!rows[0].ok) return null;
     try {
@@ -70,7 +95,5 @@ export async function reconcileExclusive(d: ReconcileDeps): Promise<ReconcileRes
     } finally {
       await client.query('select pg_advisory_unlock($1)', [LOCK_KEY]);
     }
-  } finally {
-    client.release();
-  }
+  });
 }

@@ -57,20 +57,3 @@ export async function relayPending(d: RelayDeps, campaignId: number, onPage?: (p
   }
   return progress;
 }
-
-/** Enqueue (again) every notice of the campaign that is queued; jobs still live are not duplicated. */
-export async function requeueQueued(d: RelayDeps, campaignId: number, onPage?: (p: RelayProgress) => void, progress: RelayProgress = { queued: 0, postal: 0, requeued: 0 }): Promise<RelayProgress> {
-  let cursor = 0;
-  for (;;) {
-    const { rows } = await d.db.query(
-      `select id, campaign_id from notices where campaign_id = $1 and state = 'queued' and id > $2 order by id limit $3`,
-      [campaignId, cursor, d.pageSize],
-    );
-    if (!rows.length) break;
-    await enqueueEmail(d.queues, rows as NoticeRef[]);
-    cursor = rows[rows.length - 1].id;
-    progress.requeued += rows.length;
-    onPage?.(progress);
-  }
-  return progress;
-}

@@ -26,7 +26,7 @@ const HOSTILE = [
   `${HEADER},member_rank,card_number`,
   'H1,佐藤 花子,hanako@example.com,100-0005,東京都,千代田区,丸の内1-1,,ja,card,gold,4111111111111111', // 2 ok
   'H1,佐藤 花子,other@example.com,100-0005,東京都,千代田区,丸の内1-1,,ja,card,gold,', // 3 dup customer_id
-  'H3,鈴木 一郎,HANAKO@Example.com,100-0005,東京都,千代田区,丸の内1-2,,ja,card,,', // 4 dup email (case)
+  'H3,鈴木 一郎,HANAKO@Example.com,100-0005,東京都,千代田区,丸の内1-2,,ja,card,,', // 4 same email as line 2 (a family): imported, warned
   'H4,田中 次郎,not-an-email,１００－０００５,東京都,千代田区,丸の内1-3,,ja,personal,,', // 5 bad email, full-width postal → post
   'H5,高橋 三郎,also@bad@example.com,,,,,,ja,personal,,', // 6 bad email and no address → rejected
   '"H6","山田\r\nBcc: victim@evil.example","inject@example.com",100-0005,東京都,千代田区,丸の内1-4,,ja,card,,', // 7-8 CRLF in name
@@ -48,27 +48,28 @@ describe('importing a hostile CSV', () => {
     const r = notice(t.env, 'import', String(id), file, '--json');
     expect(r.status, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout);
-    expect(report.accepted).toBe(5); // H1, H4, H6, H7, H11
-    expect(report.duplicates).toEqual([
-      { line: 3, field: 'customer_id', reason: 'customer_id repeats line 2' },
-      { line: 4, field: 'email', reason: 'email repeats line 2' },
-    ]);
+    expect(report.accepted).toBe(6); // H1, H3, H4, H6, H7, H11
+    expect(report.duplicates).toEqual([{ line: 3, field: 'customer_id', reason: 'customer_id repeats line 2' }]);
     const rejected = report.rejected.map((x: { line: number; field: string }) => `${x.line}:${x.field}`);
     expect(rejected).toEqual(['6:email', '10:row', '11:segment', '12:customer_id']);
     expect(report.warnings).toEqual(expect.arrayContaining([
       expect.objectContaining({ line: 5, field: 'email' }),
       expect.objectContaining({ line: 7, field: 'name' }),
+      { line: 4, field: 'email', reason: 'same email as line 2 under another customer_id: both are imported and each gets their own notice' },
     ]));
     expect(report.droppedColumns).toEqual(['card_number']);
 
     const text = notice(t.env, 'import', String(id), file);
     expect(text.stdout).toContain('hostile.csv:6: rejected: email: neither a valid email nor a complete postal address');
     expect(text.stdout).toContain('hostile.csv: 11 rows: 0 accepted, 7 duplicates'); // the same file again adds nobody
+    expect(text.stdout).toContain('hostile.csv:4: duplicate: customer_id: customer_id is already in this campaign');
     expect(text.stdout).toContain('hostile.csv:3: duplicate: customer_id: customer_id is already in this campaign');
 
     const app = t.app();
     const { rows } = await app.db.query(`select customer_id, postal_code, email, extra::text from notices where campaign_id = $1 order by customer_id`, [id]);
-    expect(rows.map((x) => x.customer_id)).toEqual(['H1', 'H11', 'H4', 'H6', 'H7']);
+    expect(rows.map((x) => x.customer_id)).toEqual(['H1', 'H11', 'H3', 'H4', 'H6', 'H7']);
+    const codes = await app.db.query(`select notice_code from notices where campaign_id = $1 and email_normalized = 'hanako@example.com'`, [id]);
+    expect(new Set(codes.rows.map((x) => x.notice_code)).size).toBe(2); // each their own notice code
     expect(rows.find((x) => x.customer_id === 'H4')).toMatchObject({ postal_code: '1000005', email: null });
     const dump = await app.db.query(`select string_agg(t::text, '|') as s from notices t`);
     expect(dump.rows[0].s).not.toContain('4111111111111111');
@@ -107,7 +108,10 @@ describe('importing a hostile CSV', () => {
     } finally {
       await workers.close();
     }
-    expect((await counts(app, id)).counts).toMatchObject({ sent: 3, postal_queued: 2 });
+    expect((await counts(app, id)).counts).toMatchObject({ sent: 4, postal_queued: 2 });
+    // The family sharing one mailbox: two notices arrive there, each with its own code.
+    const shared = sink.messages.filter((m) => m.to.some((a) => a.toLowerCase() === 'hanako@example.com'));
+    expect(shared).toHaveLength(2);
     const all = sink.messages.map((m) => m.raw.toString('utf8'));
     for (const raw of all) {
       const head = raw.split('\r\n\r\n')[0];

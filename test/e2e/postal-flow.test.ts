@@ -18,6 +18,7 @@ import { ALL_QUEUES, startWorkers, type RunningWorkers } from '../../src/worker-
 import { launch } from '../../src/producer/campaign-control.ts';
 import { writeReportFile } from '../../src/producer/campaign-status.ts';
 import { addVendor } from '../../src/postal/vendor-store.ts';
+import { startReceiverFor, type BounceReceiver } from '../../src/bounces/receiver.ts';
 import { buildServer } from '../../src/http/server.ts';
 import { makeSnsVerifier } from '../../src/bounces/sns.ts';
 import type { App } from '../../src/app.ts';
@@ -27,6 +28,7 @@ let sink: SmtpSink;
 let app: App;
 let workers: RunningWorkers;
 let http: FastifyInstance;
+let receiver: BounceReceiver;
 
 beforeAll(async () => {
   t = await makeTestEnv();
@@ -34,11 +36,13 @@ beforeAll(async () => {
   const port = await freePort();
   t.env.BOUNCE_SMTP_PORT = String(port);
   app = t.app({ SMTP_URL: sink.url, BOUNCE_SMTP_PORT: String(port), BATCH_MAX_SIZE: '150' });
-  workers = await startWorkers(app, { queues: ALL_QUEUES, receiver: true, concurrency: 10 });
+  workers = await startWorkers(app, { queues: ALL_QUEUES, concurrency: 10 });
+  receiver = await startReceiverFor(app);
   http = await buildServer({ app, sns: makeSnsVerifier({ allowedTopics: [], fetchCert: async () => '' }), confirmSubscription: async () => {} });
 });
 afterAll(async () => {
   await http?.close();
+  await receiver?.close();
   await workers?.close();
   await sink?.close();
   await t?.teardown();
@@ -84,7 +88,7 @@ describe('the postal route, end to end', () => {
     const okAddr = verpAddress(c.VERP_SECRET, c.BOUNCE_DOMAIN, later[0].id + 1);
     await mta.sendMail({ envelope: { from: 'someone@example.com', to: okAddr }, raw: 'From: someone@example.com\r\nSubject: Out of Office\r\nAuto-Submitted: auto-replied\r\n\r\nAway.\r\n' });
     mta.close();
-    expect(workers.receiver!.stats.forged).toBe(1);
+    expect(receiver.stats.forged).toBe(1);
 
     await waitFor(async () => {
       const s = await counts(app, id);

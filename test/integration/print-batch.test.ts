@@ -161,7 +161,7 @@ describe('a print batch', () => {
     await app.db.query('update campaigns set vendor_id = $2 where id = $1', [c.id, vendorA.id]);
     await launch({ db: app.db, queues: app.queues, pageSize: 100 }, c.id);
     await waitFor(async () => (await counts(app, c.id)).counts.batched === 2, { what: 'batched' });
-    expect(await cancel(app.db, c.id)).toBe(2);
+    expect((await cancel(app.db, c.id)).cancelled).toBe(2);
     expect((await counts(app, c.id)).counts).toMatchObject({ cancelled: 2, batched: 0 });
     const { rows } = await app.db.query(`select b.size, count(bi.notice_id)::int as items from batches b left join batch_items bi on bi.batch_id = b.id where b.campaign_id = $1 group by b.id`, [c.id]);
     expect(rows).toEqual([{ size: 0, items: 0 }]);

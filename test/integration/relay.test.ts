@@ -24,9 +24,9 @@ describe('launch', () => {
     const { id } = await campaignWith(app, t.tmp, rows);
     const deps = { db: app.db, queues: app.queues, pageSize: 250 };
     const first = await launch(deps, id);
-    expect(first).toMatchObject({ queued: 1080, postal: 120 });
+    expect(first).toMatchObject({ changed: true, state: 'running', relay: { queued: 1080, postal: 120 } });
     const again = await launch(deps, id);
-    expect(again).toMatchObject({ queued: 0, postal: 0 });
+    expect(again).toMatchObject({ changed: false, message: `campaign ${id} already running`, relay: { queued: 0, postal: 0 } });
     const ids = await jobIds();
     expect(ids).toHaveLength(1080);
     expect(new Set(ids).size).toBe(1080);

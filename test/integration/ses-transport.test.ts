@@ -11,7 +11,7 @@ let t: TestEnv;
 let ses: SesEndpoint;
 let app: App;
 let workers: RunningWorkers;
-const relay = () => ({ db: app.db, queues: app.queues, pageSize: 500 });
+const relay = () => ({ db: app.db, queues: app.queues, redis: app.redis, pageSize: 500, leaseMs: app.config.SEND_LEASE_MS });
 const settled = (id: number) => waitFor(async () => ((await counts(app, id)).emailPhaseDone ? counts(app, id) : null), { what: 'settle' });
 
 beforeAll(async () => {

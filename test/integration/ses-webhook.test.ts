@@ -12,7 +12,7 @@ import { startSmtpSink, type SmtpSink } from '../../src/mail/smtp-sink.ts';
 import { ALL_QUEUES, startWorkers, type RunningWorkers } from '../../src/worker-runner.ts';
 import { launch } from '../../src/producer/campaign-control.ts';
 import { buildServer } from '../../src/http/server.ts';
-import { isSnsUrl, makeSnsVerifier, stringToSign, type SnsEnvelope } from '../../src/bounces/sns.ts';
+import { isSnsUrl, makeSnsVerifier, snsHostFor, stringToSign, type SnsEnvelope } from '../../src/bounces/sns.ts';
 import { isSuppressed } from '../../src/db/notice-store.ts';
 import type { App } from '../../src/app.ts';
 
@@ -40,7 +40,7 @@ beforeAll(async () => {
     allowedTopics: [TOPIC],
     fetchCert: async (url) => {
       fetched.push(url);
-      if (!isSnsUrl(url)) throw new Error('not SNS');
+      if (!isSnsUrl(url, TOPIC)) throw new Error('not SNS');
       return cert;
     },
   });
@@ -54,13 +54,13 @@ afterAll(async () => {
 });
 
 let seq = 0;
-function envelope(message: object | string, o: { version?: '1' | '2'; topic?: string; certUrl?: string; signWith?: string; type?: SnsEnvelope['Type'] } = {}): SnsEnvelope {
+function envelope(message: object | string, o: { version?: '1' | '2'; topic?: string; certUrl?: string; signWith?: string; type?: SnsEnvelope['Type']; at?: Date } = {}): SnsEnvelope {
   const m: SnsEnvelope = {
     Type: o.type ?? 'Notification',
     MessageId: `sns-${++seq}`,
     TopicArn: o.topic ?? TOPIC,
     Message: typeof message === 'string' ? message : JSON.stringify(message),
-    Timestamp: '2026-11-26T01:00:00.000Z',
+    Timestamp: (o.at ?? new Date()).toISOString(),
     SignatureVersion: o.version ?? '1',
     Signature: '',
     SigningCertURL: o.certUrl ?? CERT_URL,
@@ -91,6 +91,33 @@ const bounce = (sesId: string, recipients: string[], feedbackId: string) => ({
   bounce: { bounceType: 'Permanent', bounceSubType: 'General', feedbackId, bouncedRecipients: recipients.map((r) => ({ emailAddress: r, status: '5.1.1', action: 'failed', diagnosticCode: 'smtp; 550 5.1.1 user unknown' })) },
 });
 
+describe('SNS certificate hosts', () => {
+  // The host must be SNS itself, in the topic's own region and partition.
+  const cases: Array<[string, string, boolean]> = [
+    ['arn:aws:sns:ap-northeast-1:123456789012:t', 'https://sns.ap-northeast-1.amazonaws.com/SimpleNotificationService-abc.pem', true],
+    ['arn:aws:sns:us-east-1:123456789012:t', 'https://sns.us-east-1.amazonaws.com/x.pem', true],
+    ['arn:aws-cn:sns:cn-north-1:123456789012:t', 'https://sns.cn-north-1.amazonaws.com.cn/x.pem', true],
+    ['arn:aws-us-gov:sns:us-gov-west-1:123456789012:t', 'https://sns.us-gov-west-1.amazonaws.com/x.pem', true],
+    ['arn:aws:sns:ap-northeast-1:123456789012:t', 'https://sns.s3.amazonaws.com/x.pem', false],
+    ['arn:aws:sns:ap-northeast-1:123456789012:t', 'https://sns.s3.ap-northeast-1.amazonaws.com/x.pem', false],
+    ['arn:aws:sns:ap-northeast-1:123456789012:t', 'https://sns.us-east-1.amazonaws.com/x.pem', false],
+    ['arn:aws:sns:ap-northeast-1:123456789012:t', 'https://sns.ap-northeast-1.amazonaws.com.cn/x.pem', false],
+    ['arn:aws:sns:ap-northeast-1:123456789012:t', 'http://sns.ap-northeast-1.amazonaws.com/x.pem', false],
+    ['arn:aws:sns:ap-northeast-1:123456789012:t', 'https://sns.ap-northeast-1.amazonaws.com:8443/x.pem', false],
+    ['arn:aws:sns:ap-northeast-1:123456789012:t', 'https://user:pw@sns.ap-northeast-1.amazonaws.com/x.pem', false],
+    ['arn:aws:sns:ap-northeast-1:123456789012:t', 'https://sns.ap-northeast-1.amazonaws.com.evil.example/x.pem', false],
+    ['arn:aws:sns:s3:123456789012:t', 'https://sns.s3.amazonaws.com/x.pem', false],
+    ['arn:aws-cn:sns:us-east-1:123456789012:t', 'https://sns.us-east-1.amazonaws.com.cn/x.pem', false],
+    ['not-an-arn', 'https://sns.ap-northeast-1.amazonaws.com/x.pem', false],
+  ];
+  it.each(cases)('%s + %s → %s', (topic, url, ok) => {
+    expect(isSnsUrl(url, topic)).toBe(ok);
+  });
+  it('names the host it wants', () => {
+    expect(snsHostFor('arn:aws:sns:eu-west-1:123456789012:t')).toBe('sns.eu-west-1.amazonaws.com');
+  });
+});
+
 describe('the SES webhook', () => {
   it('applies a correctly signed bounce (v1 and v2), once however often SNS delivers it', async () => {
     const { id, notices } = await sentCampaign(['ses-a@example.com', 'ses-b@example.com', 'ses-c@example.com']);
@@ -115,12 +142,18 @@ describe('the SES webhook', () => {
     expect((await post(tampered)).statusCode).toBe(403);
     expect((await post(envelope(bounce(n.provider_message_id, [n.email], 'fb-t2'), { topic: 'arn:aws:sns:ap-northeast-1:999:evil' }))).statusCode).toBe(403);
     fetched.length = 0;
-    for (const certUrl of ['https://evil.example.com/sns.pem', 'http://sns.ap-northeast-1.amazonaws.com/x.pem', 'https://sns.ap-northeast-1.amazonaws.com.evil.example/x.pem']) {
+    for (const certUrl of [
+      'https://evil.example.com/sns.pem', 'http://sns.ap-northeast-1.amazonaws.com/x.pem', 'https://sns.ap-northeast-1.amazonaws.com.evil.example/x.pem',
+      // An S3 bucket named "sns" (anyone can create one), and SNS in another region than the topic's.
+      'https://sns.s3.amazonaws.com/x.pem', 'https://sns.s3.ap-northeast-1.amazonaws.com/x.pem', 'https://sns.us-east-1.amazonaws.com/x.pem',
+    ]) {
       expect((await post(envelope(bounce(n.provider_message_id, [n.email], 'fb-t3'), { certUrl }))).statusCode).toBe(403);
     }
     expect(fetched).toEqual([]); // never even fetched
     expect((await post(envelope(bounce(n.provider_message_id, [n.email], 'fb-t4'), { signWith: otherKey }))).statusCode).toBe(403);
     expect((await post({ hello: 'world' })).statusCode).toBe(400);
+    // A correctly signed message, replayed more than an hour later.
+    expect((await post(envelope(bounce(n.provider_message_id, [n.email], 'fb-t5'), { at: new Date(Date.now() - 2 * 3_600_000) }))).statusCode).toBe(403);
     expect(JSON.stringify((await counts(app, id)).counts)).toBe(before);
     expect((await app.db.query('select count(*)::int as n from bounce_events where notice_id = $1', [n.id])).rows[0].n).toBe(0);
   });

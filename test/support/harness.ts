@@ -35,6 +35,7 @@ export async function makeTestEnv(): Promise<TestEnv> {
     QUEUE_PREFIX: `{${name}}`,
     LOG_FILE: logFile,
     LOG_LEVEL: 'info',
+    NOTICE_DEV: '1',
     BACKOFF_BASE_MS: '200',
     BACKOFF_MAX_MS: '1000',
     INFRA_RETRY_MS: '300',

@@ -1,0 +1,96 @@
+// The long-running commands: `notice worker`, `notice serve`, `notice receive`. Each checks its
+// configuration and dependencies, starts every part, and only then says it started; if any part
+// fails to start (a port in use, PostgreSQL or Redis unreachable) it stops what it started and
+// exits 1 with one line. SIGTERM/SIGINT stop taking work and let what is in flight finish.
+/* eslint-disable no-console -- this is the CLI's own output */
+import type { Command } from 'commander';
+import { assertProductionSafe, loadConfig } from '../config.ts';
+import { makeApp, type App } from '../app.ts';
+import { ALL_QUEUES, startWorkers } from '../worker-runner.ts';
+import { confirmSnsSubscription, fetchSnsCert, makeSnsVerifier } from '../bounces/sns.ts';
+import { buildServer } from '../http/server.ts';
+import { startReceiverFor } from '../bounces/receiver.ts';
+import { listenError } from '../dependencies.ts';
+import { UsageError, positiveInt } from './common.ts';
+
+interface Running {
+  close(): Promise<void>;
+}
+
+/** Start, report, run until a signal, stop. A failed start closes what it opened and rethrows. */
+async function runProcess(name: string, start: (app: App) => Promise<{ running: Running; started: string }>): Promise<void> {
+  const config = loadConfig();
+  assertProductionSafe(config);
+  const app = makeApp(config, { mode: 'process' });
+  let started: { running: Running; started: string };
+  try {
+    await app.ready({ redis: true });
+    started = await start(app);
+  } catch (err) {
+    await app.close().catch(() => {});
+    throw err;
+  }
+  // A long-running process logs what escapes and keeps serving: dying would stall the campaign
+  // silently, and Postgres/Redis hold every piece of work anyway.
+  process.on('unhandledRejection', (err) => app.log.error({ err: (err as Error)?.message }, 'unhandled rejection'));
+  app.log.info({ process: name, pid: process.pid }, `${name} started`);
+  console.error(`notice: ${started.started}`);
+  const signal = await new Promise<string>((resolve) => {
+    process.once('SIGTERM', () => resolve('SIGTERM'));
+    process.once('SIGINT', () => resolve('SIGINT'));
+  });
+  app.log.info({ signal }, `${name} stopping: finishing work in flight`);
+  await started.running.close();
+  await app.close();
+}
+
+export function addProcessCommands(program: Command): void {
+  program
+    .command('worker')
+    .description('run workers until SIGTERM/SIGINT (in-flight jobs finish first); run as many as you like, several per machine')
+    .option('--queues <list>', 'comma-separated queues', ALL_QUEUES.join(','))
+    .option('--concurrency <n>', 'jobs in flight per queue', positiveInt)
+    .option('--no-reconcile', 'do not run the periodic reconciler in this process')
+    .action((o: { queues: string; concurrency?: number; reconcile: boolean }) => {
+      const queues = o.queues.split(',').map((s) => s.trim());
+      const unknown = queues.filter((q) => !ALL_QUEUES.includes(q));
+      if (unknown.length) throw new UsageError(`unknown queue(s): ${unknown.join(', ')} (known: ${ALL_QUEUES.join(', ')})`);
+      return runProcess('worker', async (app) => {
+        const running = await startWorkers(app, { queues, concurrency: o.concurrency, reconcile: o.reconcile });
+        return { running, started: `worker ${process.pid} started (queues ${queues.join(', ')})` };
+      });
+    });
+
+  program
+    .command('serve')
+    .description('HTTP: health, vendor API, SES webhook')
+    .option('--port <n>', 'port (default HTTP_PORT)', positiveInt)
+    .action((o: { port?: number }) =>
+      runProcess('serve', async (app) => {
+        const c = app.config;
+        const port = o.port ?? c.HTTP_PORT;
+        const sns = makeSnsVerifier({ allowedTopics: c.SNS_TOPIC_ARNS.split(',').map((s) => s.trim()).filter(Boolean), fetchCert: fetchSnsCert });
+        const server = await buildServer({ app, sns, confirmSubscription: confirmSnsSubscription });
+        try {
+          await server.listen({ host: c.HTTP_HOST, port });
+        } catch (err) {
+          await server.close().catch(() => {});
+          throw listenError(err, c.HTTP_HOST, port, o.port ? '--port' : 'HTTP_PORT');
+        }
+        return { running: { close: () => server.close() }, started: `serving on http://${c.HTTP_HOST}:${port}` };
+      }),
+    );
+
+  program
+    .command('receive')
+    .description('the SMTP bounce receiver: DSNs to VERP addresses (one per MX host)')
+    .option('--port <n>', 'port (default BOUNCE_SMTP_PORT)', positiveInt)
+    .action((o: { port?: number }) =>
+      runProcess('receive', async (app) => {
+        const port = o.port ?? app.config.BOUNCE_SMTP_PORT;
+        if (!port) throw new UsageError('BOUNCE_SMTP_PORT is 0 (off): give --port or set it');
+        const receiver = await startReceiverFor(app, port);
+        return { running: receiver, started: `bounce receiver listening on ${app.config.BOUNCE_SMTP_HOST}:${receiver.port} for ${app.config.BOUNCE_DOMAIN}` };
+      }),
+    );
+}
