@@ -128,8 +128,8 @@ try {
   } else {
     const e = err as Error;
     console.error(`notice: ${e.message}`);
-    // Exit now: a half-started process may hold sockets open (stderr to a pipe is synchronous on
-    // Linux, so nothing printed is lost).
-    process.exit(exitCodeFor(err));
+    process.exitCode = exitCodeFor(err);
+    // A half-started process may still hold a socket open: make sure it ends soon all the same.
+    setTimeout(() => process.exit(), 1000).unref();
   }
 }

@@ -175,3 +175,11 @@ export async function noteEvent(db: Queryable, n: Pick<NoticeRow, 'id' | 'campai
     [n.id, n.campaign_id, n.state, channel, JSON.stringify(detail)],
   );
 }
+
+/** The notice SES gave this MessageId (the SES webhook's lookup; indexed). */
+export const NOTICE_BY_PROVIDER_ID = 'select id from notices where provider_message_id = $1';
+
+export async function noticeByProviderMessageId(db: Queryable, providerMessageId: string): Promise<number | null> {
+  const { rows } = await db.query({ name: 'notice-by-provider-id', text: NOTICE_BY_PROVIDER_ID, values: [providerMessageId] });
+  return rows[0]?.id ?? null;
+}

@@ -10,6 +10,7 @@ import { ack, listBatches, mailed, ownBatch, returns, VendorError } from '../pos
 import { vendorByToken } from '../postal/vendor-store.ts';
 import { enqueuePostal } from '../producer/enqueue.ts';
 import { makeBounceAcceptor } from '../bounces/accept-bounce.ts';
+import { noticeByProviderMessageId } from '../db/notice-store.ts';
 
 export interface ServerDeps {
   app: App;
@@ -129,10 +130,7 @@ export async function buildServer(d: ServerDeps): Promise<FastifyInstance> {
     let duplicates = 0;
     let unmatched = 0;
     for (const e of parseSesMessage(m.Message, m.MessageId)) {
-      const { rows } = e.sesMessageId
-        ? await app.db.query('select id from notices where provider_message_id = $1', [e.sesMessageId])
-        : { rows: [] as Array<{ id: number }> };
-      const noticeId = rows[0]?.id ?? e.noticeIdHeader;
+      const noticeId = (e.sesMessageId ? await noticeByProviderMessageId(app.db, e.sesMessageId) : null) ?? e.noticeIdHeader;
       if (!noticeId) unmatched++;
       const fresh = await accept({ noticeId: noticeId ?? null, source: 'ses', class: e.class, action: e.action, status: e.status, diagnostic: e.diagnostic, dedupeKey: e.dedupeKey });
       if (fresh) applied++;

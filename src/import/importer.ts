@@ -216,7 +216,7 @@ async function parseInto(client: DbClient, ctx: ParseContext, copySql: string, f
     const code = (err as { code?: string }).code ?? '';
     if (code.startsWith('CSV_')) {
       const why = code === 'CSV_QUOTE_NOT_CLOSED' ? 'a quoted field opened on this line is never closed'
-        : code === 'CSV_MAX_RECORD_SIZE' ? `a record starting on this line is longer than ${MAX_RECORD_BYTES / 1024} KB (an unclosed quote?)`
+        : code === 'CSV_MAX_RECORD_SIZE' ? `a quoted field opened on this line is never closed (the record runs on past ${MAX_RECORD_BYTES / 1024} KB)`
         : (err as Error).message.replace(/\s+/g, ' ').slice(0, 200);
       throw new ImportFileError(fileName, parsedLine, `not valid CSV: ${why}; the file is broken from here and nothing was imported`);
     }

@@ -25,7 +25,7 @@ export function makeSesTransport(o: SesOptions): MailTransport {
     region: o.region,
     endpoint: o.endpoint,
     maxAttempts: 1, // retries are ours: classified, backed off, and counted in Postgres
-    requestHandler: { requestTimeout: o.requestTimeoutMs ?? 30_000, connectionTimeout: Math.min(o.requestTimeoutMs ?? 30_000, 10_000) },
+    requestHandler: { requestTimeout: o.requestTimeoutMs ?? 30_000, connectionTimeout: Math.min(o.requestTimeoutMs ?? 30_000, 10_000), throwOnRequestTimeout: true },
     credentials: o.accessKeyId && o.secretAccessKey ? { accessKeyId: o.accessKeyId, secretAccessKey: o.secretAccessKey } : undefined,
   });
   return {

@@ -125,4 +125,38 @@ describe('importing a hostile CSV', () => {
     expect(injected.headers.has('bcc')).toBe(false);
     expect(injected.text).toContain('山田 Bcc: victim@evil.example 様'.replace(' 様', ''));
   });
+
+  it('refuses a file broken by an unclosed quote whole, naming the line; a stray quote inside a field is a warning', async () => {
+    const id = JSON.parse(notice(t.env, 'campaign', 'create', '--name', 'quotes', '--templates', demoTemplates, '--json').stdout).id;
+    // 20,000 people; line 10,001 opens a quote it never closes (the rest of the file would vanish
+    // into that one field).
+    const rows = Array.from({ length: 20_000 }, (_, i) => `Q${i + 1},名前 ${i + 1},q${i + 1}@example.com,100-0005,東京都,千代田区,丸の内${i + 1},,ja,card`);
+    rows[9999] = `Q10000,"壊れた 行,broken@example.com,100-0005,東京都,千代田区,丸の内,,ja,card`;
+    const broken = path.join(t.tmp, 'broken.csv');
+    writeFileSync(broken, [HEADER, ...rows].join('\n') + '\n');
+    const r = notice(t.env, 'import', String(id), broken);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/^notice: broken\.csv: line 10001: not valid CSV: a quoted field opened on this line is never closed.*; the file is broken from here and nothing was imported/);
+    const app = t.app();
+    expect((await app.db.query('select count(*)::int as n from notices where campaign_id = $1', [id])).rows[0].n).toBe(0);
+
+    // The same break, closed by a later quote: still refused whole, at the line where it starts.
+    rows[14999] = `Q15000,"名前",q15000@example.com,100-0005,東京都,千代田区,丸の内,,ja,card`;
+    rows[9999] = `Q10000,"壊れた 行,broken@example.com,100-0005,東京都,千代田区,丸の内,,ja,card`;
+    writeFileSync(broken, [HEADER, ...rows].join('\n') + '\n');
+    const r2 = notice(t.env, 'import', String(id), broken);
+    expect(r2.status).toBe(2);
+    expect(r2.stderr).toMatch(/broken\.csv: line 10001: /);
+    expect((await app.db.query('select count(*)::int as n from notices where campaign_id = $1', [id])).rows[0].n).toBe(0);
+
+    // A quote inside a field is not a break: imported as written, with a warning; counts add up.
+    const stray = path.join(t.tmp, 'stray.csv');
+    writeFileSync(stray, [HEADER, 'S1,佐藤 "花子,s1@example.com,100-0005,東京都,千代田区,丸の内,,ja,card', 'S2,鈴木,s2@example.com,100-0005,東京都,千代田区,丸の内,,ja,card'].join('\n') + '\n');
+    const ok = notice(t.env, 'import', String(id), stray, '--json');
+    expect(ok.status, ok.stderr).toBe(0);
+    const report = JSON.parse(ok.stdout);
+    expect(report).toMatchObject({ rows: 2, accepted: 2, rejected: [], duplicates: [] });
+    expect(report.warnings).toEqual([{ line: 2, field: 'name', reason: 'contains a stray double quote ("); imported as written' }]);
+    expect((await app.db.query(`select name from notices where customer_id = 'S1' and campaign_id = $1`, [id])).rows[0].name).toBe('佐藤 "花子');
+  });
 });

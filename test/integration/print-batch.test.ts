@@ -1,13 +1,13 @@
 // Print batches as the vendor receives them, and the vendor API's boundaries.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import iconv from 'iconv-lite';
 import { parse } from 'csv-parse/sync';
 import type { FastifyInstance } from 'fastify';
 import { makeTestEnv, waitFor, type TestEnv } from '../support/harness.ts';
-import { campaignWith, counts, person } from '../support/fixtures.ts';
+import { campaignWith, counts, person, root } from '../support/fixtures.ts';
 import { notice } from '../support/cli.ts';
 import { ALL_QUEUES, startWorkers, type RunningWorkers } from '../../src/worker-runner.ts';
 import { cancel, launch } from '../../src/producer/campaign-control.ts';
@@ -27,6 +27,7 @@ let campaignId: number;
 
 const get = (url: string, token?: string) => http.inject({ method: 'GET', url, headers: token ? { authorization: `Bearer ${token}` } : {} });
 const postJson = (url: string, token: string, payload?: unknown) => http.inject({ method: 'POST', url, headers: { authorization: `Bearer ${token}` }, payload: payload as object });
+const artifacts = path.join(root, 'test-artifacts');
 const closeDeps = () => ({ db: app.db, templates: app.templates, fontPath: app.config.PDF_FONT, returnAddress: app.config.RETURN_ADDRESS });
 
 beforeAll(async () => {
@@ -97,6 +98,21 @@ describe('a print batch', () => {
       expect(text.replace(/\s+/g, ' ')).toContain(`${c.name} 様`);
     }
     expect(text).toContain('〒100-0005');
+    // One page per letter (no blank sheet after each), each page its own person, in batch order.
+    const pages = Number(/Pages:\s+(\d+)/.exec(execFileSync('pdfinfo', [pdfFile], { encoding: 'utf8' }))![1]);
+    expect(pages).toBe(5);
+    const { rows: order } = await app.db.query(`select bi.seq, n.notice_code from batch_items bi join notices n on n.id = bi.notice_id where bi.batch_id = $1 order by bi.seq`, [batchId]);
+    for (const o of order) {
+      const page = execFileSync('pdftotext', ['-f', String(o.seq), '-l', String(o.seq), '-layout', pdfFile, '-'], { encoding: 'utf8' });
+      expect(page).toContain(o.notice_code);
+      expect(page).toContain(`No. ${o.seq}`);
+      // The return address is laid out whole: never split inside a word such as お客様窓口.
+      expect(page).toContain('お客様窓口');
+    }
+    // Kept for a person to look at: test-artifacts/letters-page-1.png
+    mkdirSync(artifacts, { recursive: true });
+    execFileSync('pdftoppm', ['-png', '-r', '60', '-f', '1', '-l', '1', '-singlefile', pdfFile, path.join(artifacts, 'letters-page-1')]);
+    copyFileSync(pdfFile, path.join(artifacts, 'letters.pdf'));
 
     const manifest = (await get(`/vendor/v1/batches/${batchId}`, vendorA.token)).json();
     expect(manifest).toMatchObject({ batch_id: batchId, campaign_id: campaignId, vendor_id: vendorA.id, count: 5, exceptions: 2, sort_key: ['postal_code', 'notice_id'] });
@@ -131,6 +147,9 @@ describe('a print batch', () => {
     expect((await postJson(`/vendor/v1/batches/${batchId}/ack`, vendorA.token)).json()).toEqual({ printed: 5 });
     expect((await postJson(`/vendor/v1/batches/${batchId}/ack`, vendorA.token)).json()).toEqual({ printed: 0 });
     expect((await postJson(`/vendor/v1/batches/${batchId}/mailed`, vendorA.token, { mailed_at: 'yesterday' })).statusCode).toBe(400);
+    const feb31 = await postJson(`/vendor/v1/batches/${batchId}/mailed`, vendorA.token, { mailed_at: '2026-02-31' });
+    expect(feb31.statusCode).toBe(400); // not a 500 from the database
+    expect(feb31.json().error).toMatch(/calendar date/);
     expect((await postJson(`/vendor/v1/batches/${batchId}/mailed`, vendorA.token, { mailed_at: '2026-12-01' })).json()).toEqual({ mailed: 5 });
 
     const { rows } = await app.db.query(`select id, name from notices where campaign_id = $1 and state = 'mailed' order by id`, [campaignId]);
@@ -165,5 +184,31 @@ describe('a print batch', () => {
     expect((await counts(app, c.id)).counts).toMatchObject({ cancelled: 2, batched: 0 });
     const { rows } = await app.db.query(`select b.size, count(bi.notice_id)::int as items from batches b left join batch_items bi on bi.batch_id = b.id where b.campaign_id = $1 group by b.id`, [c.id]);
     expect(rows).toEqual([{ size: 0, items: 0 }]);
+  });
+
+  it('holds under concurrency: one close renders, one mailed report moves, one return per letter', async () => {
+    const c = await campaignWith(app, t.tmp, [person(11, null), person(12, null), person(13, null)]);
+    await app.db.query('update campaigns set vendor_id = $2 where id = $1', [c.id, vendorA.id]);
+    await launch({ db: app.db, queues: app.queues, pageSize: 100 }, c.id);
+    await waitFor(async () => (await counts(app, c.id)).counts.batched === 3, { what: 'batched' });
+    const { rows: b } = await app.db.query(`select id from batches where campaign_id = $1 and status = 'open'`, [c.id]);
+    const batchId = b[0].id;
+    // The print worker and an operator close the same batch at the same moment.
+    const closes = await Promise.all([closeBatch(closeDeps(), batchId), closeBatch(closeDeps(), batchId), closeBatch(closeDeps(), batchId)]);
+    expect(closes.filter(Boolean)).toHaveLength(1);
+    const { rows: closed } = await app.db.query(`select count(*)::int as n from batch_events where batch_id = $1 and action = 'closed'`, [batchId]);
+    expect(closed[0].n).toBe(1);
+
+    await postJson(`/vendor/v1/batches/${batchId}/ack`, vendorA.token);
+    const mailedTwice = await Promise.all([1, 2, 3].map(() => postJson(`/vendor/v1/batches/${batchId}/mailed`, vendorA.token, { mailed_at: '2026-12-02' })));
+    expect(mailedTwice.map((r) => r.statusCode)).toEqual([200, 200, 200]);
+    expect(mailedTwice.map((r) => r.json().mailed).sort()).toEqual([0, 0, 3]);
+
+    const { rows: people } = await app.db.query(`select id from notices where campaign_id = $1 order by id`, [c.id]);
+    const item = [{ notice_id: people[0].id, reason: '宛所不明' }];
+    const returned = await Promise.all([1, 2, 3].map(() => postJson('/vendor/v1/returns', vendorA.token, item)));
+    expect(returned.map((r) => r.json().results[0].outcome).sort()).toEqual(['not_mailed', 'not_mailed', 'unreachable']);
+    // Nobody is left in `returned`: each return commits with what follows it.
+    expect((await counts(app, c.id)).counts).toMatchObject({ returned: 0, unreachable: 1, mailed: 2 });
   });
 });

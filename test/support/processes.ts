@@ -1,20 +1,40 @@
 // Child processes the tests start and stop by PID: `notice worker`, a private redis-server.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { root } from './fixtures.ts';
 import { waitFor } from './harness.ts';
+import pg from 'pg';
+import { makePool } from '../../src/db/pool.ts';
+import { migrate } from '../../src/db/migrate.ts';
 
-export function spawnWorker(env: Record<string, string>, args: string[] = []): ChildProcess {
-  const child = spawn(process.execPath, [path.join(root, 'bin/notice.js'), 'worker', ...args], {
+export type NoticeProcess = ChildProcess & { stderrText(): string };
+
+/** A long-running `notice …` (worker, serve, receive), its stderr kept for the test to read. */
+export function spawnNotice(env: Record<string, string>, args: string[]): NoticeProcess {
+  const child = spawn(process.execPath, [path.join(root, 'bin/notice.js'), ...args], {
     env: { ...process.env, ...env },
     stdio: ['ignore', 'ignore', 'pipe'],
+  }) as NoticeProcess;
+  let err = '';
+  child.stderr?.on('data', (c: Buffer) => {
+    if (err.length < 100_000) err += c.toString('utf8');
   });
-  child.stderr?.on('data', () => {});
+  child.stderrText = () => err;
   return child;
+}
+
+export function spawnWorker(env: Record<string, string>, args: string[] = []): NoticeProcess {
+  return spawnNotice(env, ['worker', ...args]);
+}
+
+/** Stop a child by its PID and wait for it; its exit code (null if it died of the signal). */
+export async function stop(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<number | null> {
+  if (child.exitCode === null && child.signalCode === null) child.kill(signal);
+  return exited(child);
 }
 
 export function exited(child: ChildProcess): Promise<number | null> {
@@ -32,13 +52,14 @@ export async function freePort(): Promise<number> {
   });
 }
 
-/** A redis-server of our own, so a FLUSHALL cannot touch other test files. */
-export async function startPrivateRedis(): Promise<{ url: string; stop(): Promise<void> }> {
+/** A redis-server of our own, so a FLUSHALL or a restart cannot touch other test files. */
+export async function startPrivateRedis(o: { aof?: boolean } = {}): Promise<{ url: string; restart(): Promise<void>; stop(): Promise<void> }> {
   const port = await freePort();
   const dir = mkdtempSync(path.join(tmpdir(), 'notice-redis-'));
-  const child = spawn('redis-server', ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--save', '', '--appendonly', 'no', '--maxmemory-policy', 'noeviction'], { stdio: 'ignore' });
+  const args = ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--save', '', '--appendonly', o.aof ? 'yes' : 'no', '--appendfsync', 'always', '--maxmemory-policy', 'noeviction'];
+  let child = spawn('redis-server', args, { stdio: 'ignore' });
   const url = `redis://127.0.0.1:${port}`;
-  await waitFor(async () => {
+  const ready = () => waitFor(async () => {
     const r = new Redis(url, { lazyConnect: true, retryStrategy: () => null });
     r.on('error', () => {});
     try {
@@ -48,11 +69,66 @@ export async function startPrivateRedis(): Promise<{ url: string; stop(): Promis
       r.disconnect();
     }
   }, { what: 'private redis' });
+  await ready();
   return {
     url,
+    async restart() {
+      child.kill('SIGTERM');
+      await exited(child);
+      child = spawn('redis-server', args, { stdio: 'ignore' });
+      await ready();
+    },
     async stop() {
       child.kill('SIGTERM');
       await exited(child);
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
+
+const pgBin = (): string => {
+  const versions = readdirSync('/usr/lib/postgresql').sort((a, b) => Number(b) - Number(a));
+  for (const v of versions) if (existsSync(`/usr/lib/postgresql/${v}/bin/initdb`)) return `/usr/lib/postgresql/${v}/bin`;
+  throw new Error('no PostgreSQL binaries under /usr/lib/postgresql');
+};
+
+/** Run a PostgreSQL tool as the `postgres` user when we are root (initdb refuses root). */
+function asPostgres(cmd: string, args: string[]): void {
+  const root = process.getuid?.() === 0;
+  const r = root ? spawnSync('runuser', ['-u', 'postgres', '--', cmd, ...args], { encoding: 'utf8' }) : spawnSync(cmd, args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`${path.basename(cmd)} failed: ${r.stderr || r.stdout}`);
+}
+
+/**
+ * A PostgreSQL server of our own (a few seconds to start), so a test can restart it mid-campaign
+ * without touching the shared one. The database `notice` is migrated.
+ */
+export async function startPrivatePostgres(): Promise<{ url: string; restart(): Promise<void>; stop(): Promise<void> }> {
+  const bin = pgBin();
+  const port = await freePort();
+  const dir = mkdtempSync(path.join(tmpdir(), 'notice-pg-'));
+  if (process.getuid?.() === 0) spawnSync('chown', ['postgres:', dir]);
+  const data = path.join(dir, 'data');
+  asPostgres(`${bin}/initdb`, ['-D', data, '-U', 'notice', '--auth=trust', '-E', 'UTF8', '--locale=C']);
+  const ctl = (...args: string[]) => asPostgres(`${bin}/pg_ctl`, ['-D', data, '-l', path.join(dir, 'log'), '-w', '-t', '60', ...args]);
+  const opts = ['-o', `-p ${port} -k ${dir} -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200`];
+  ctl(...opts, 'start');
+  const admin = new pg.Client({ connectionString: `postgres://notice@127.0.0.1:${port}/postgres` });
+  await admin.connect();
+  await admin.query('create database notice');
+  await admin.end();
+  const url = `postgres://notice@127.0.0.1:${port}/notice`;
+  const db = makePool(url, 1);
+  await migrate(db);
+  await db.end();
+  return {
+    url,
+    async restart() {
+      ctl('-m', 'fast', ...opts, 'restart');
+    },
+    async stop() {
+      ctl('-m', 'immediate', 'stop');
+      rmSync(dir, { recursive: true, force: true });
     },
   };
 }

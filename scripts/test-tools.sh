@@ -1,0 +1,15 @@
+#!/usr/bin/env bash
+# The programs the tests call besides Redis and PostgreSQL (services.sh starts those):
+# pdfinfo/pdftotext/pdftoppm (poppler-utils) to read and render letters.pdf. Installed from the
+# system's packages when missing and we are root; otherwise say what to install.
+set -euo pipefail
+need=()
+command -v pdftotext >/dev/null && command -v pdfinfo >/dev/null && command -v pdftoppm >/dev/null || need+=(poppler-utils)
+((${#need[@]})) || exit 0
+if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
+  echo "test-tools: missing ${need[*]}: install them (apt-get install -y ${need[*]})" >&2
+  exit 1
+fi
+echo "test-tools: installing ${need[*]} from the system's packages" >&2
+export DEBIAN_FRONTEND=noninteractive
+apt-get install -y -qq "${need[@]}" >/dev/null 2>&1 || { apt-get update -qq >/dev/null 2>&1; apt-get install -y -qq "${need[@]}" >/dev/null; }
