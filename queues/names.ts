@@ -21,3 +21,5 @@ export const jobId = {
   bounce: (bounceEventId: number) => `b-${bounceEventId}`,
   closeBatch: (batchId: number) => `close-${batchId}`,
 };
+
+export const ALL_QUEUE_NAMES: QueueName[] = Object.values(QUEUE);

@@ -27,6 +27,9 @@ export function makeQueues(connection: Redis, prefix: string): Queues {
   const postal = new Queue<PostalJob>(QUEUE.postal, { connection, prefix, defaultJobOptions });
   const bounce = new Queue<BounceJob>(QUEUE.bounce, { connection, prefix, defaultJobOptions });
   const print = new Queue<PrintJob>(QUEUE.print, { connection, prefix, defaultJobOptions });
+  // Connection errors are the connection's to report (the app logs them once a second); without
+  // a listener BullMQ prints every one to the console.
+  for (const q of [email, postal, bounce, print]) q.on('error', () => {});
   return {
     email,
     postal,

@@ -1,10 +1,14 @@
 #!/usr/bin/env bash
 # The programs the tests call besides Redis and PostgreSQL (services.sh starts those):
-# pdfinfo/pdftotext/pdftoppm (poppler-utils) to read and render letters.pdf. Installed from the
-# system's packages when missing and we are root; otherwise say what to install.
+# pdfinfo/pdftotext/pdftoppm (poppler-utils) to read and render letters.pdf; prometheus and
+# promtool to scrape, lint metrics and test the alert rules; chromium for the dashboard's browser
+# test. Installed from the system's packages when missing and we are root; otherwise say what to
+# install.
 set -euo pipefail
 need=()
 command -v pdftotext >/dev/null && command -v pdfinfo >/dev/null && command -v pdftoppm >/dev/null || need+=(poppler-utils)
+command -v prometheus >/dev/null && command -v promtool >/dev/null || need+=(prometheus)
+[ -x "${CHROMIUM_PATH:-/usr/bin/chromium}" ] || need+=(chromium)
 ((${#need[@]})) || exit 0
 if [ "$(id -u)" != 0 ] || ! command -v apt-get >/dev/null; then
   echo "test-tools: missing ${need[*]}: install them (apt-get install -y ${need[*]})" >&2

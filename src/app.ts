@@ -10,6 +10,7 @@ import { makeSesTransport } from './mail/ses.ts';
 import { makeSmtpTransport } from './mail/smtp.ts';
 import type { MailTransport } from './mail/transport.ts';
 import { makeTemplateCache, type TemplateCache } from './templates/template-store.ts';
+import { makeWorkerMetrics, type WorkerMetrics } from './metrics/worker-metrics.ts';
 import { makeRedis } from '../queues/connection.ts';
 import { makeQueues, type Queues } from '../queues/queues.ts';
 
@@ -22,6 +23,8 @@ export interface App {
   readonly queues: Queues;
   templates: TemplateCache;
   log: Logger;
+  /** What this process counts about its own work (Prometheus). */
+  metrics: WorkerMetrics;
   /** Built on first use: commands that never send never open a mail connection. */
   transport(): MailTransport;
   /** Fail fast, with one clear line, when a dependency this process needs does not answer. */
@@ -82,6 +85,7 @@ export function makeApp(config: Config, opts: AppOptions = {}): App {
     },
     templates: makeTemplateCache(db),
     log,
+    metrics: makeWorkerMetrics(),
     transport: () => (transport ??= makeTransport(config)),
     async ready(needs) {
       await checkPostgres(db, config.DATABASE_URL, config.DEPENDENCY_TIMEOUT_MS);

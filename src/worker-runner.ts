@@ -1,10 +1,12 @@
-// `notice worker`: the email, bounce, postal and print workers, the periodic reconciler and the
-// global rate limit, in one stateless process that listens on no port of its own (the bounce
-// receiver is `notice receive`). Run as many as needed, several per machine; they coordinate
-// through Redis and Postgres only.
+// `notice worker`: the email, bounce, postal and print workers, the periodic reconciler, the
+// global rate limit and a heartbeat, in one stateless process that listens on no port of its own
+// but its optional /metrics (the bounce receiver is `notice receive`). Run as many as needed,
+// several per machine; they coordinate through Redis and Postgres only.
+import { hostname } from 'node:os';
+import { randomBytes } from 'node:crypto';
 import type { Worker } from 'bullmq';
 import type { App } from './app.ts';
-import { makeNoticeSender } from './mail/send-notice.ts';
+import { makeNoticeSender, type SendOutcome } from './mail/send-notice.ts';
 import { makeSentRecorder } from './mail/sent-recorder.ts';
 import { enqueueBounce, enqueueCloseBatch, enqueueEmail, enqueuePostal } from './producer/enqueue.ts';
 import { reconcileExclusive } from './producer/reconciler.ts';
@@ -15,13 +17,26 @@ import { unappliedBounces } from './bounces/bounce-store.ts';
 import { batchesDue } from './postal/batch-store.ts';
 import { closeBatch } from './postal/close-batch.ts';
 import { routePostal } from './postal/route-postal.ts';
-import { QUEUE } from '../queues/names.ts';
+import { beat, leave, pruneWorkers } from './db/worker-store.ts';
+import { ALL_QUEUE_NAMES } from '../queues/names.ts';
 
 export interface RunningWorkers {
   workers: Worker[];
-  /** Stop taking jobs, let the ones in flight finish, stop the reconciler. */
+  /** This process's id in the heartbeat table. */
+  id: string;
+  /** Stop taking jobs, let the ones in flight finish, stop the reconciler and the heartbeat. */
   close(): Promise<void>;
 }
+
+export interface WorkerOptions {
+  queues?: string[];
+  concurrency?: number;
+  reconcile?: boolean;
+  /** Where this process answers Prometheus (recorded with its heartbeat), if anywhere. */
+  metricsPort?: number | null;
+}
+
+const HEARTBEAT_MS = 5000;
 
 export async function applyGlobalRateLimit(app: App): Promise<void> {
   const rate = app.config.SEND_RATE_PER_SEC;
@@ -29,48 +44,65 @@ export async function applyGlobalRateLimit(app: App): Promise<void> {
   else await app.queues.email.removeGlobalRateLimit();
 }
 
-export const ALL_QUEUES: string[] = Object.values(QUEUE);
+export const ALL_QUEUES: string[] = ALL_QUEUE_NAMES;
 
-export async function startWorkers(app: App, opts: { queues?: string[]; concurrency?: number; reconcile?: boolean } = {}): Promise<RunningWorkers> {
+function emailSender(app: App) {
   const c = app.config;
+  const m = app.metrics;
+  const send = makeNoticeSender({
+    db: app.db,
+    transport: app.transport(),
+    templates: app.templates,
+    message: { from: c.MAIL_FROM, bounceDomain: c.BOUNCE_DOMAIN, verpSecret: c.VERP_SECRET },
+    policy: {
+      maxAttempts: c.SEND_ATTEMPTS, backoffBaseMs: c.BACKOFF_BASE_MS, backoffMaxMs: c.BACKOFF_MAX_MS, infraRetryMs: c.INFRA_RETRY_MS,
+      outagePauseMs: c.OUTAGE_PAUSE_MS, throttleBackoffMs: c.THROTTLE_BACKOFF_MS, errorBudget: c.ERROR_BUDGET, leaseMs: c.SEND_LEASE_MS,
+    },
+    enqueuePostal: (notices) => enqueuePostal(app.queues, notices),
+    recordSent: makeSentRecorder(app.db, {
+      maxBatch: 50, maxWaitMs: 5, retryForMs: Math.floor(c.SEND_LEASE_MS / 2),
+      onRetry: (err) => app.log.warn({ err: err.message }, 'recording accepted sends: PostgreSQL unavailable, retrying'),
+    }).record,
+    observe: (e) => {
+      m.sendSeconds.observe({ result: e.failureClass ? 'failed' : 'accepted' }, e.seconds);
+      if (e.failureClass) m.sendFailures.inc({ class: e.failureClass });
+    },
+    log: app.log.child({ queue: 'email' }),
+  });
+  return async (noticeId: number): Promise<SendOutcome> => {
+    const outcome = await send(noticeId);
+    m.sends.inc({ outcome: outcome.kind });
+    if (outcome.kind === 'throttled') m.throttled.inc();
+    return outcome;
+  };
+}
+
+export async function startWorkers(app: App, opts: WorkerOptions = {}): Promise<RunningWorkers> {
+  const c = app.config;
+  const m = app.metrics;
   const names = opts.queues ?? ['email'];
+  const concurrency = opts.concurrency ?? c.WORKER_CONCURRENCY;
+  const common = { connection: app.redis, prefix: c.QUEUE_PREFIX, concurrency, lockMs: c.WORKER_LOCK_MS };
+  const closeDue = (batchId: number) => enqueueCloseBatch(app.queues, batchId);
   const workers: Worker[] = [];
   if (names.includes('email')) {
-    const sendNotice = makeNoticeSender({
-      db: app.db,
-      transport: app.transport(),
-      templates: app.templates,
-      message: { from: c.MAIL_FROM, bounceDomain: c.BOUNCE_DOMAIN, verpSecret: c.VERP_SECRET },
-      policy: {
-        maxAttempts: c.SEND_ATTEMPTS, backoffBaseMs: c.BACKOFF_BASE_MS, backoffMaxMs: c.BACKOFF_MAX_MS, infraRetryMs: c.INFRA_RETRY_MS,
-        outagePauseMs: c.OUTAGE_PAUSE_MS, throttleBackoffMs: c.THROTTLE_BACKOFF_MS, errorBudget: c.ERROR_BUDGET, leaseMs: c.SEND_LEASE_MS,
-      },
-      enqueuePostal: (notices) => enqueuePostal(app.queues, notices),
-      recordSent: makeSentRecorder(app.db, {
-        maxBatch: 50, maxWaitMs: 5, retryForMs: Math.floor(c.SEND_LEASE_MS / 2),
-        onRetry: (err) => app.log.warn({ err: err.message }, 'recording accepted sends: PostgreSQL unavailable, retrying'),
-      }).record,
-      log: app.log.child({ queue: 'email' }),
-    });
     await applyGlobalRateLimit(app);
-    const worker = makeEmailWorker({
-      connection: app.redis, prefix: c.QUEUE_PREFIX, concurrency: opts.concurrency ?? c.WORKER_CONCURRENCY, lockMs: c.WORKER_LOCK_MS, queues: app.queues, sendNotice,
-    });
-    worker.on('failed', (job, err) => app.log.error({ queue: 'email', jobId: job?.id, err: err.message }, 'job failed'));
-    worker.on('error', (err) => app.log.error({ queue: 'email', err: err.message }, 'worker error'));
-    workers.push(worker);
+    workers.push(makeEmailWorker({ ...common, queues: app.queues, sendNotice: emailSender(app) }));
   }
-
-  const common = { connection: app.redis, prefix: c.QUEUE_PREFIX, concurrency: opts.concurrency ?? c.WORKER_CONCURRENCY, lockMs: c.WORKER_LOCK_MS };
-  const closeDue = (batchId: number) => enqueueCloseBatch(app.queues, batchId);
   if (names.includes('bounce')) {
+    const deps = {
+      db: app.db, softBounceLimit: c.SOFT_BOUNCE_LIMIT, errorBudget: c.ERROR_BUDGET, retryDelayMs: c.BACKOFF_BASE_MS,
+      configBounceDomains: c.CONFIG_BOUNCE_DOMAINS, configBounceWindowMs: c.CONFIG_BOUNCE_WINDOW_MS,
+      enqueuePostal: (n: Parameters<typeof enqueuePostal>[1]) => enqueuePostal(app.queues, n),
+      enqueueEmail: (n: Parameters<typeof enqueueEmail>[1], delayMs: number) => enqueueEmail(app.queues, n, delayMs),
+    };
     workers.push(makeBounceWorker({
       ...common,
-      applyBounce: (id) => applyBounce({
-        db: app.db, softBounceLimit: c.SOFT_BOUNCE_LIMIT, errorBudget: c.ERROR_BUDGET, retryDelayMs: c.BACKOFF_BASE_MS,
-        configBounceDomains: c.CONFIG_BOUNCE_DOMAINS, configBounceWindowMs: c.CONFIG_BOUNCE_WINDOW_MS,
-        enqueuePostal: (n) => enqueuePostal(app.queues, n), enqueueEmail: (n, delayMs) => enqueueEmail(app.queues, n, delayMs),
-      }, id),
+      applyBounce: async (id) => {
+        const outcome = await applyBounce(deps, id);
+        m.bouncesApplied.inc({ outcome });
+        return outcome;
+      },
     }));
   }
   if (names.includes('postal')) {
@@ -79,10 +111,29 @@ export async function startWorkers(app: App, opts: { queues?: string[]; concurre
   if (names.includes('print')) {
     workers.push(makePrintWorker({ ...common, close: (id) => closeBatch({ db: app.db, templates: app.templates, fontPath: c.PDF_FONT, returnAddress: c.RETURN_ADDRESS }, id) }));
   }
-  for (const w of workers.slice(names.includes('email') ? 1 : 0)) {
-    w.on('failed', (job, err) => app.log.error({ queue: w.name, jobId: job?.id, err: err.message }, 'job failed'));
+  for (const w of workers) {
+    w.on('completed', () => m.jobs.inc({ queue: w.name, result: 'completed' }));
+    w.on('failed', (job, err) => {
+      m.jobs.inc({ queue: w.name, result: 'failed' });
+      app.log.error({ queue: w.name, jobId: job?.id, err: err.message }, 'job failed');
+    });
     w.on('error', (err) => app.log.error({ queue: w.name, err: err.message }, 'worker error'));
   }
+
+  // The heartbeat: alive, which queues, where its metrics are.
+  const id = `${hostname()}:${process.pid}:${randomBytes(3).toString('hex')}`;
+  const me = { id, host: hostname(), pid: process.pid, queues: names, metricsPort: opts.metricsPort ?? null };
+  const heartbeat = async () => {
+    try {
+      await beat(app.db, me);
+      m.heartbeat.set(Date.now() / 1000);
+    } catch (err) {
+      app.log.warn({ err: (err as Error).message }, 'heartbeat failed');
+    }
+  };
+  await heartbeat();
+  const beatTimer = setInterval(() => void heartbeat(), HEARTBEAT_MS);
+  beatTimer.unref();
 
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<unknown> = Promise.resolve();
@@ -92,13 +143,18 @@ export async function startWorkers(app: App, opts: { queues?: string[]; concurre
         try {
           await applyGlobalRateLimit(app); // Redis may have lost it
           const r = await reconcileExclusive({ db: app.db, queues: app.queues, redis: app.redis, pageSize: 1000, leaseMs: c.SEND_LEASE_MS });
-          if (r && (r.email || r.postal)) app.log.warn({ ...r }, 'reconciler re-enqueued notices with no live job');
+          if (r && (r.email || r.postal)) {
+            m.requeued.inc({ queue: 'email' }, r.email);
+            m.requeued.inc({ queue: 'postal' }, r.postal);
+            app.log.warn({ ...r }, 'reconciler re-enqueued notices with no live job');
+          }
           if (r?.cancelled) app.log.info({ cancelled: r.cancelled }, 'reconciler cancelled people of cancelled campaigns');
-          if (names.includes('print')) for (const id of await batchesDue(app.db, c.BATCH_MAX_SIZE, c.BATCH_MAX_AGE_MS)) await closeDue(id);
+          if (names.includes('print')) for (const b of await batchesDue(app.db, c.BATCH_MAX_SIZE, c.BATCH_MAX_AGE_MS)) await closeDue(b);
           if (names.includes('bounce')) {
             // Bounces recorded but never applied (their job lost with Redis): queue them again.
-            for (const id of await unappliedBounces(app.db, 60_000, 1000)) await enqueueBounce(app.queues, id);
+            for (const b of await unappliedBounces(app.db, 60_000, 1000)) await enqueueBounce(app.queues, b);
           }
+          if (r) await pruneWorkers(app.db);
         } catch (err) {
           app.log.error({ err: (err as Error).message }, 'reconciler failed');
         }
@@ -110,10 +166,13 @@ export async function startWorkers(app: App, opts: { queues?: string[]; concurre
 
   return {
     workers,
+    id,
     async close() {
+      clearInterval(beatTimer);
       if (timer) clearInterval(timer);
       await Promise.all(workers.map((w) => w.close()));
       await running;
+      await leave(app.db, id).catch(() => {});
     },
   };
 }

@@ -27,8 +27,8 @@ export interface BounceEventRow {
 /** Returns the new row's id, or null when this event was recorded before (a retry). */
 export async function recordBounce(db: Queryable, e: NewBounceEvent): Promise<number | null> {
   const { rows } = await db.query(
-    `insert into bounce_events (notice_id, source, class, action, status, diagnostic, dedupe_key)
-     values ($1, $2, $3, $4, $5, $6, $7) on conflict (dedupe_key) do nothing returning id`,
+    `insert into bounce_events (notice_id, campaign_id, source, class, action, status, diagnostic, dedupe_key)
+     values ($1, (select campaign_id from notices where id = $1), $2, $3, $4, $5, $6, $7) on conflict (dedupe_key) do nothing returning id`,
     [e.noticeId, e.source, e.class, e.action, e.status, e.diagnostic?.slice(0, 1000) ?? null, e.dedupeKey],
   );
   return rows[0]?.id ?? null;

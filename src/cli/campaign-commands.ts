@@ -1,14 +1,26 @@
 // `notice campaign …`: create and steer campaigns.
 /* eslint-disable no-console -- this is the CLI's own output */
-import type { Command } from 'commander';
+import { InvalidArgumentError, type Command } from 'commander';
 import { createCampaignFromDir } from '../templates/create-campaign.ts';
 import { cancel, launch, pause, resume, steeringDeps } from '../producer/campaign-control.ts';
 import type { RelayProgress } from '../producer/relay.ts';
-import { campaignStatus, writeReportFile } from '../producer/campaign-status.ts';
-import { setCampaignVendor } from '../db/campaign-store.ts';
+import { campaignStatus } from '../producer/campaign-status.ts';
+import { writeReportFile } from '../producer/campaign-report.ts';
+import { setCampaignDeadline, setCampaignVendor } from '../db/campaign-store.ts';
+import { deadlineOf, isCalendarDate } from '../domain/deadline.ts';
 import { vendorByName } from '../postal/vendor-store.ts';
 import { UsageError, cliActor, positiveInt, print, say, withApp } from './common.ts';
 import { formatStatus } from './output.ts';
+
+function calendarDate(v: string): string {
+  if (!isCalendarDate(v)) throw new InvalidArgumentError(`"${v}" is not a calendar date (YYYY-MM-DD)`);
+  return v;
+}
+
+function deadlineBasis(v: string): 'unauthorized_access' | 'other' {
+  if (v !== 'unauthorized_access' && v !== 'other') throw new InvalidArgumentError('is unauthorized_access or other');
+  return v;
+}
 
 const relayProgress = (json?: boolean) => (p: RelayProgress) => {
   if (!json && process.stderr.isTTY) process.stderr.write(`\r  queued ${p.queued}  to post ${p.postal}   `);
@@ -24,14 +36,17 @@ export function addCampaignCommands(program: Command): void {
     .requiredOption('--templates <dir>', 'template set directory')
     .option('--extra-vars <list>', 'comma-separated extra CSV columns the templates use', '')
     .option('--vendor <name>', 'printing vendor for this campaign\'s letters (see `notice vendor add`)')
+    .option('--discovered <date>', 'when the incident was discovered, YYYY-MM-DD (starts the legal deadline clock)', calendarDate)
+    .option('--basis <basis>', 'unauthorized_access (60-day report deadline) or other (30 days)', deadlineBasis, 'unauthorized_access')
     .option('--json', 'machine-readable output')
-    .action((o: { name: string; templates: string; extraVars: string; vendor?: string; json?: boolean }) =>
+    .action((o: { name: string; templates: string; extraVars: string; vendor?: string; discovered?: string; basis: 'unauthorized_access' | 'other'; json?: boolean }) =>
       withApp(async (app) => {
         const extra = o.extraVars.split(',').map((s) => s.trim()).filter(Boolean);
         const vendor = o.vendor ? await vendorByName(app.db, o.vendor) : null;
         if (o.vendor && !vendor) throw new UsageError(`no vendor named "${o.vendor}" (add it with: notice vendor add NAME)`);
         const c = await createCampaignFromDir(app.db, o.name, o.templates, extra);
         if (vendor) await setCampaignVendor(app.db, c.id, vendor.id);
+        if (o.discovered) await setCampaignDeadline(app.db, c.id, o.discovered, o.basis);
         // stdout carries the id alone, so `id=$(notice campaign create …)` works.
         print(o.json, c, String(c.id));
         if (!o.json) say(`campaign ${c.id} created: template ${c.templateVersion}, segments ${c.segments.join(', ')}, locales ${c.locales.join(', ')}${vendor ? `, letters to ${vendor.name}` : ''}`);
@@ -78,6 +93,20 @@ export function addCampaignCommands(program: Command): void {
         if (!vendor) throw new UsageError(`no vendor named "${name}"`);
         if (!(await setCampaignVendor(app.db, id, vendor.id))) throw new UsageError(`campaign ${id} does not exist`);
         console.log(`campaign ${id}: letters go to ${name}`);
+      }),
+    );
+
+  campaign
+    .command('deadline')
+    .description('set when the incident was discovered and why: the legal reporting deadline on status and the dashboard')
+    .argument('<campaign>', 'campaign id', positiveInt)
+    .argument('<discovered>', 'date of discovery, YYYY-MM-DD', calendarDate)
+    .option('--basis <basis>', 'unauthorized_access (60 days) or other (30 days)', deadlineBasis, 'unauthorized_access')
+    .action((id: number, discovered: string, o: { basis: 'unauthorized_access' | 'other' }) =>
+      withApp(async (app) => {
+        if (!(await setCampaignDeadline(app.db, id, discovered, o.basis))) throw new UsageError(`campaign ${id} does not exist`);
+        const d = deadlineOf(discovered, o.basis, new Date())!;
+        console.log(`campaign ${id}: final report due ${d.due} (${d.daysLeft} days left)`);
       }),
     );
 

@@ -15,6 +15,7 @@ import { UsageError, positiveInt, print, servicesScript, withApp } from './commo
 import { addCampaignCommands } from './campaign-commands.ts';
 import { addPostalCommands } from './postal-commands.ts';
 import { addProcessCommands } from './process-commands.ts';
+import { addOperatorCommands } from './operator-commands.ts';
 import { runDemo } from './demo.ts';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -96,6 +97,7 @@ program
 
 addProcessCommands(program);
 addPostalCommands(program);
+addOperatorCommands(program);
 
 program
   .command('reconcile')

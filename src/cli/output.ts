@@ -15,11 +15,17 @@ function duration(s: number | null): string {
 }
 
 export function formatStatus(s: CampaignStatus): string {
+  const d = s.deadline;
   const lines = [
-    `campaign ${s.id} "${s.name}": ${s.state}${s.pauseReason ? ` (${s.pauseReason})` : ''}`,
+    `campaign ${s.id} "${s.name}": ${s.state}${s.state === 'paused' ? ` by ${s.pausedBy ?? 'unknown'}: ${s.pauseReason ?? 'no reason given'}` : ''}`,
+    ...(d ? [`  deadline: report due ${d.due} (${d.days} days from discovery on ${d.discoveredOn}${d.basis === 'unauthorized_access' ? ', unauthorised access' : ''}): ${d.daysLeft >= 0 ? `${d.daysLeft} days left` : `${-d.daysLeft} days overdue`}`] : []),
     table(NOTICE_STATES.filter((st) => s.counts[st] > 0).map((st) => [st, s.counts[st]])),
     `  ${'total'.padEnd(15)}${String(s.total).padStart(8)}   notified ${s.notified}   open ${s.open}   ${s.ratePerSec}/s   ETA ${s.emailPhaseDone ? 'done' : duration(s.etaSeconds)}`,
   ];
+  if (s.waiting.length) {
+    lines.push('  waiting:');
+    for (const w of s.waiting) lines.push(`    ${String(w.count).padStart(8)} ${w.what}: ${w.why}`);
+  }
   return lines.join('\n');
 }
 

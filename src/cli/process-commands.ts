@@ -12,6 +12,8 @@ import { buildServer } from '../http/server.ts';
 import { startReceiverFor } from '../bounces/receiver.ts';
 import { listenError } from '../dependencies.ts';
 import { UsageError, positiveInt } from './common.ts';
+import { startMetricsServer } from '../metrics/metrics-server.ts';
+import { withProcessMetrics } from '../metrics/worker-metrics.ts';
 
 interface Running {
   close(): Promise<void>;
@@ -51,13 +53,29 @@ export function addProcessCommands(program: Command): void {
     .option('--queues <list>', 'comma-separated queues', ALL_QUEUES.join(','))
     .option('--concurrency <n>', 'jobs in flight per queue', positiveInt)
     .option('--no-reconcile', 'do not run the periodic reconciler in this process')
-    .action((o: { queues: string; concurrency?: number; reconcile: boolean }) => {
+    .option('--metrics-port <n>', 'answer Prometheus on exactly this port (default: the first free one from WORKER_METRICS_PORT; 0 = none)', (v) => Number(v))
+    .action((o: { queues: string; concurrency?: number; reconcile: boolean; metricsPort?: number }) => {
       const queues = o.queues.split(',').map((s) => s.trim());
       const unknown = queues.filter((q) => !ALL_QUEUES.includes(q));
       if (unknown.length) throw new UsageError(`unknown queue(s): ${unknown.join(', ')} (known: ${ALL_QUEUES.join(', ')})`);
+      if (o.metricsPort !== undefined && (!Number.isInteger(o.metricsPort) || o.metricsPort < 0 || o.metricsPort > 65535)) throw new UsageError('--metrics-port is a port number (0 = none)');
       return runProcess('worker', async (app) => {
-        const running = await startWorkers(app, { queues, concurrency: o.concurrency, reconcile: o.reconcile });
-        return { running, started: `worker ${process.pid} started (queues ${queues.join(', ')})` };
+        const c = app.config;
+        const port = o.metricsPort ?? c.WORKER_METRICS_PORT;
+        const metrics = port > 0
+          ? await startMetricsServer(withProcessMetrics(app.metrics.registry), { host: c.WORKER_METRICS_HOST, port, tries: o.metricsPort !== undefined ? 1 : 16, setting: o.metricsPort !== undefined ? '--metrics-port' : 'WORKER_METRICS_PORT' })
+          : null;
+        try {
+          const workers = await startWorkers(app, { queues, concurrency: o.concurrency, reconcile: o.reconcile, metricsPort: metrics?.port ?? null });
+          const close = async () => {
+            await workers.close();
+            await metrics?.close();
+          };
+          return { running: { close }, started: `worker ${process.pid} started (queues ${queues.join(', ')}${metrics ? `; metrics on http://${c.WORKER_METRICS_HOST}:${metrics.port}/metrics` : ''})` };
+        } catch (err) {
+          await metrics?.close();
+          throw err;
+        }
       });
     });
 

@@ -15,6 +15,9 @@ export interface CampaignRow {
   extra_vars: string[];
   message_errors: number;
   outage_since: Date | null;
+  vendor_id: number | null;
+  discovered_on: string | null;
+  deadline_basis: string | null;
   created_at: Date;
 }
 
@@ -97,5 +100,11 @@ export async function clearOutage(db: Queryable, id: number): Promise<void> {
 /** Name the printing vendor of a campaign; false when there is no such campaign. */
 export async function setCampaignVendor(db: Queryable, id: number, vendorId: number): Promise<boolean> {
   const { rowCount } = await db.query('update campaigns set vendor_id = $2 where id = $1', [id, vendorId]);
+  return (rowCount ?? 0) > 0;
+}
+
+/** The legal clock: when the incident was discovered, and whether unauthorised access caused it. */
+export async function setCampaignDeadline(db: Queryable, id: number, discoveredOn: string, basis: 'unauthorized_access' | 'other'): Promise<boolean> {
+  const { rowCount } = await db.query('update campaigns set discovered_on = $2, deadline_basis = $3 where id = $1', [id, discoveredOn, basis]);
   return (rowCount ?? 0) > 0;
 }

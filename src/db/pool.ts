@@ -2,6 +2,8 @@ import pg from 'pg';
 
 // bigint ids and counts come back as strings by default; they fit in a JS number for our sizes.
 pg.types.setTypeParser(20, (v) => Number(v));
+// A date column is a calendar date (YYYY-MM-DD), not a moment: keep it as text, free of time zones.
+pg.types.setTypeParser(1082, (v) => v);
 
 export type Db = pg.Pool;
 export type DbClient = pg.PoolClient;

@@ -44,6 +44,8 @@ export interface NoticeSenderDeps {
   enqueuePostal: (notices: Array<{ id: number; campaign_id: number }>) => Promise<void>;
   /** Record an accepted send (grouped with others finishing at the same moment). */
   recordSent: (r: SentRecord) => Promise<boolean>;
+  /** Told how long each send took and, when it failed, its class (metrics). */
+  observe?: (e: { seconds: number; failureClass?: string }) => void;
   log: Logger;
 }
 
@@ -74,11 +76,14 @@ export function makeNoticeSender(d: NoticeSenderDeps) {
     }
 
     let result;
+    const started = performance.now();
     try {
       result = await d.transport.send(message);
+      d.observe?.({ seconds: (performance.now() - started) / 1000 });
     } catch (err) {
       if (!(err instanceof SendFailureError)) throw err;
       const c = classifySendError(err.failure);
+      d.observe?.({ seconds: (performance.now() - started) / 1000, failureClass: c.class });
       const detail = { class: c.class, status: c.status, reply: c.reply, attempt: n.attempts };
       log.info({ class: c.class, status: c.status }, 'send failed');
       switch (c.class) {

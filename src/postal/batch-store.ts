@@ -17,13 +17,16 @@ export interface BatchRow {
 
 /** The open batch for (campaign, vendor), created if there is none; locked for this transaction. */
 export async function lockOpenBatch(tx: Queryable, campaignId: number, vendorId: number): Promise<BatchRow> {
+  const find = `select * from batches where campaign_id = $1 and vendor_id = $2 and status = 'open' for update`;
   for (;;) {
+    const { rows } = await tx.query(find, [campaignId, vendorId]);
+    if (rows[0]) return rows[0] as BatchRow;
+    // None open: make one. (Inserting only when needed keeps batch ids consecutive: a conflicting
+    // insert would use up an id each time.) A concurrent worker may win the insert: read again.
     await tx.query(
       `insert into batches (campaign_id, vendor_id) values ($1, $2) on conflict (campaign_id, vendor_id) where status = 'open' do nothing`,
       [campaignId, vendorId],
     );
-    const { rows } = await tx.query(`select * from batches where campaign_id = $1 and vendor_id = $2 and status = 'open' for update`, [campaignId, vendorId]);
-    if (rows[0]) return rows[0] as BatchRow; // else it closed between the two statements: try again
   }
 }
 

@@ -4,6 +4,7 @@ import type { Db } from '../db/pool.ts';
 import { withTransaction } from '../db/pool.ts';
 import { transition } from '../db/notice-store.ts';
 import { batchEvent, type BatchRow } from './batch-store.ts';
+import { isCalendarDate } from '../domain/deadline.ts';
 import type { NoticeRef } from '../producer/enqueue.ts';
 
 export class VendorError extends Error {
@@ -44,13 +45,6 @@ export async function ack(db: Db, vendorId: number, batchId: number): Promise<{ 
     await batchEvent(tx, batchId, vendorId, 'ack', { printed: moved.length });
     return { printed: moved.length };
   });
-}
-
-/** A real calendar date, YYYY-MM-DD (2026-02-31 is not one). */
-export function isCalendarDate(s: string): boolean {
-  if (!/^\d{4}-\d{2}-\d{2}$/.test(s)) return false;
-  const d = new Date(`${s}T00:00:00Z`);
-  return !Number.isNaN(d.getTime()) && d.toISOString().slice(0, 10) === s;
 }
 
 export async function mailed(db: Db, vendorId: number, batchId: number, mailedAt: string): Promise<{ mailed: number }> {

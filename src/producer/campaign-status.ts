@@ -1,84 +1,107 @@
-// What ops see: counts per state, the settle rate over the last minute, an ETA; and the report.
-import { createWriteStream } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
-import pgCopy from 'pg-copy-streams';
+// What ops see: counts per state, the settle rate over the last minute, an ETA, and what is
+// waiting and why (a vendor never named, addresses to fix, a pause and its reason).
 import type { Db } from '../db/pool.ts';
-import { getCampaign } from '../db/campaign-store.ts';
-import { ACCOUNTED, EMAIL_OPEN, NOTICE_STATES, NOTIFIED, type NoticeState } from '../domain/notice-state.ts';
+import { getCampaign, type CampaignRow } from '../db/campaign-store.ts';
+import { countsByCampaign, exactCounts, type StateCounts } from '../db/counts-store.ts';
+import { EMAIL_OPEN, NOTIFIED } from '../domain/notice-state.ts';
+import { deadlineOf, type Deadline } from '../domain/deadline.ts';
+
+export type WaitingCode = 'not_launched' | 'paused' | 'no_vendor' | 'routing' | 'address_invalid' | 'needs_review' | 'open_batch' | 'ready_batch' | 'printed_batch';
+
+export interface Waiting {
+  /** Why, as a code (the dashboard words it in Japanese or English). */
+  code: WaitingCode;
+  /** What waits: 'email' or 'letters' or 'people'. */
+  what: string;
+  count: number;
+  /** Why, and what to do about it, in one line. */
+  why: string;
+  /** Batches, when it is about batches; how many of them nobody has downloaded. */
+  batches?: number;
+  undownloaded?: number;
+}
 
 export interface CampaignStatus {
   id: number;
   name: string;
   state: string;
   pauseReason: string | null;
+  pausedBy: string | null;
+  vendor: string | null;
   total: number;
-  counts: Record<NoticeState, number>;
+  counts: StateCounts;
   notified: number;
   open: number;
   ratePerSec: number;
   etaSeconds: number | null;
   emailPhaseDone: boolean;
+  deadline: Deadline | null;
+  waiting: Waiting[];
 }
 
 const RATE_WINDOW_S = 60;
 
-export async function campaignStatus(db: Db, id: number): Promise<CampaignStatus | null> {
+export interface StatusOptions {
+  /**
+   * 'exact' counts the campaign's rows (operators, tests, audits); 'counters' reads the counts kept
+   * from the ledger (dashboards and scrapes: cheap at a million people, a moment behind).
+   */
+  source?: 'exact' | 'counters';
+  now?: Date;
+}
+
+export async function campaignStatus(db: Db, id: number, o: StatusOptions = {}): Promise<CampaignStatus | null> {
   const c = await getCampaign(db, id);
   if (!c) return null;
-  const counts = Object.fromEntries(NOTICE_STATES.map((s) => [s, 0])) as Record<NoticeState, number>;
-  const { rows } = await db.query('select state, count(*)::int as n from notices where campaign_id = $1 group by state', [id]);
-  for (const r of rows) counts[r.state as NoticeState] = r.n;
+  const counts = o.source === 'counters' ? (await countsByCampaign(db, [id])).get(id)! : await exactCounts(db, id);
+  return statusFrom(db, c, counts, o.now ?? new Date());
+}
+
+export async function statusFrom(db: Db, c: CampaignRow, counts: StateCounts, now: Date): Promise<CampaignStatus> {
   const settled = await db.query(
     `select count(*)::int as n, extract(epoch from now() - min(at)) as span from notice_events
      where campaign_id = $1 and from_state in ('sending', 'pending') and to_state <> 'queued' and at > now() - make_interval(secs => $2)`,
-    [id, RATE_WINDOW_S],
+    [c.id, RATE_WINDOW_S],
   );
   const span = Math.max(1, Math.min(RATE_WINDOW_S, Number(settled.rows[0].span ?? RATE_WINDOW_S)));
   const ratePerSec = settled.rows[0].n / span;
   const total = Object.values(counts).reduce((a, b) => a + b, 0);
   const open = EMAIL_OPEN.reduce((a, s) => a + counts[s], 0);
+  const { rows: v } = await db.query('select name from vendors where id = $1', [c.vendor_id]);
+  const vendor = (v[0]?.name as string | undefined) ?? null;
   return {
-    id, name: c.name, state: c.state, pauseReason: c.pause_reason, total, counts,
+    id: c.id, name: c.name, state: c.state, pauseReason: c.pause_reason, pausedBy: c.paused_by, vendor, total, counts,
     notified: NOTIFIED.reduce((a, s) => a + counts[s], 0),
     open, ratePerSec: Math.round(ratePerSec * 10) / 10,
     etaSeconds: open === 0 ? 0 : ratePerSec > 0 && c.state === 'running' ? Math.ceil(open / ratePerSec) : null,
     emailPhaseDone: open === 0,
+    deadline: deadlineOf(c.discovered_on, c.deadline_basis, now),
+    waiting: await waitingOf(db, c, counts, vendor),
   };
 }
 
-/** Cells that start with = + - @ (or a tab/CR) are made inert for spreadsheets. */
-const safe = (col: string) => `case when ${col} ~ '^[=+\\-@\\t\\r]' then '''' || ${col} else ${col} end`;
-
-export const REPORT_COLUMNS = [
-  'notice_id', 'notice_code', 'customer_id', 'segment', 'locale', 'final_state', 'channel', 'notified', 'attempts',
-  'imported_at', 'sent_at', 'last_change_at', 'message_id', 'provider_message_id', 'smtp_reply', 'template_version',
-  'postal_reason', 'last_error', 'batch_id', 'batch_seq', 'mailed_at', 'return_reason', 'address_error', 'accounted',
-];
-
-
-/** One row per person; written with COPY so a million rows stream straight to the file. */
-export async function writeReport(db: Db, id: number, out: NodeJS.WritableStream): Promise<void> {
-  const sql = `copy (
-    select n.id, n.notice_code, ${safe('n.customer_id')}, n.segment, n.locale, n.state, n.channel,
-           n.state in (${NOTIFIED.map((s) => `'${s}'`).join(', ')}), n.attempts,
-           to_char(n.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-           to_char(n.sent_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-           to_char(n.updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-           n.message_id, n.provider_message_id, ${safe('n.smtp_reply')}, n.template_version,
-           (select e.detail->>'reason' from notice_events e where e.notice_id = n.id and e.to_state = 'postal_queued' order by e.id desc limit 1),
-           ${safe('n.last_error')}, n.batch_id, (select bi.seq from batch_items bi where bi.batch_id = n.batch_id and bi.notice_id = n.id), n.mailed_at, ${safe('n.return_reason')}, ${safe('n.address_error')},
-           n.state in (${ACCOUNTED.map((s) => `'${s}'`).join(', ')})
-    from notices n where n.campaign_id = ${Number(id)} order by n.id
-  ) to stdout with (format csv)`;
-  const client = await db.connect();
-  try {
-    out.write(REPORT_COLUMNS.join(',') + '\n');
-    await pipeline(client.query(pgCopy.to(sql)), out);
-  } finally {
-    client.release();
+async function waitingOf(db: Db, c: CampaignRow, counts: StateCounts, vendor: string | null): Promise<Waiting[]> {
+  const w: Waiting[] = [];
+  const emailOpen = counts.pending + counts.queued + counts.sending;
+  if (c.state === 'draft' && counts.pending) w.push({ code: 'not_launched', what: 'people', count: counts.pending, why: `the campaign is not launched yet (notice campaign launch ${c.id})` });
+  if (c.state === 'paused' && emailOpen) w.push({ code: 'paused', what: 'email', count: emailOpen, why: `paused${c.paused_by ? ` by ${c.paused_by}` : ''}: ${c.pause_reason ?? 'no reason given'} (notice campaign resume ${c.id})` });
+  if (counts.postal_queued) {
+    w.push(vendor
+      ? { code: 'routing', what: 'letters', count: counts.postal_queued, why: `being checked and added to ${vendor}'s print batch` }
+      : { code: 'no_vendor', what: 'letters', count: counts.postal_queued, why: `no printing vendor is named for this campaign (notice campaign vendor ${c.id} NAME)` });
   }
-}
-
-export async function writeReportFile(db: Db, id: number, file: string): Promise<void> {
-  await writeReport(db, id, createWriteStream(file));
+  if (counts.address_invalid) w.push({ code: 'address_invalid', what: 'letters', count: counts.address_invalid, why: 'the postal address is unusable; fix each one (notice address fix ID …; the report has address_error)' });
+  if (counts.needs_review) w.push({ code: 'needs_review', what: 'people', count: counts.needs_review, why: 'a message or content problem needs review (the report has last_error)' });
+  const { rows: b } = await db.query(
+    `select status, count(*)::int as batches, coalesce(sum(size), 0)::int as letters,
+            count(*) filter (where status = 'ready' and not exists (select 1 from batch_events e where e.batch_id = b.id and e.action = 'download'))::int as undownloaded
+     from batches b where campaign_id = $1 and status in ('open', 'ready', 'printed') and size > 0 group by status`,
+    [c.id],
+  );
+  for (const r of b) {
+    if (r.status === 'open') w.push({ code: 'open_batch', what: 'letters', count: r.letters, batches: r.batches, why: `in an open print batch: it closes when full or old enough (or notice batches close --campaign ${c.id})` });
+    if (r.status === 'ready') w.push({ code: 'ready_batch', what: 'letters', count: r.letters, batches: r.batches, undownloaded: r.undownloaded, why: `in ${r.batches} batch(es) ready for ${vendor ?? 'the vendor'}, not yet acknowledged as printed${r.undownloaded ? ` (${r.undownloaded} not even downloaded)` : ''}` });
+    if (r.status === 'printed') w.push({ code: 'printed_batch', what: 'letters', count: r.letters, batches: r.batches, why: `printed by ${vendor ?? 'the vendor'}; waiting for their "mailed" report` });
+  }
+  return w;
 }

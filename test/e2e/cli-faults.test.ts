@@ -143,6 +143,22 @@ describe('the campaign state machine, from the CLI', () => {
   });
 });
 
+describe('campaign status', () => {
+  it('says what is waiting and why, not only counts', async () => {
+    const c = Number(notice(t.env, 'campaign', 'create', '--name', 'waits', '--templates', demoTemplates, '--discovered', '2026-11-20').stdout);
+    notice(t.env, 'import', String(c), writeCsv(t.tmp, 'w.csv', [person(1, null), person(2, null), person(3)]));
+    expect(notice(t.env, 'campaign', 'status', String(c)).stdout).toMatch(/3 people: the campaign is not launched yet/);
+    await t.app().db.query(`update campaigns set state = 'running' where id = $1`, [c]);
+    await t.app().db.query(`update notices set state = 'postal_queued' where campaign_id = $1 and email is null`, [c]);
+    expect(notice(t.env, 'campaign', 'pause', String(c), '--reason', 'enquiry desk full').status).toBe(0);
+    const text = notice(t.env, 'campaign', 'status', String(c)).stdout;
+    expect(text).toMatch(new RegExp(`campaign ${c} "waits": paused by cli(:\\S+)?: enquiry desk full`));
+    expect(text).toMatch(/deadline: report due 2027-01-19 \(60 days from discovery on 2026-11-20, unauthorised access\)/);
+    expect(text).toMatch(/2 letters: no printing vendor is named for this campaign \(notice campaign vendor \d+ NAME\)/);
+    expect(text).toMatch(/1 email: paused by cli(:\S+)?: enquiry desk full/);
+  });
+});
+
 describe('small things', () => {
   it('--version, and a re-import of 20,000 rows summarised instead of 20,000 lines', async () => {
     const v = notice(t.env, '--version');

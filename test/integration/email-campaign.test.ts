@@ -7,7 +7,7 @@ import { campaignWith, counts, person } from '../support/fixtures.ts';
 import { startSmtpSink, type SmtpSink } from '../../src/mail/smtp-sink.ts';
 import { startWorkers, type RunningWorkers } from '../../src/worker-runner.ts';
 import { launch, pause, resume } from '../../src/producer/campaign-control.ts';
-import { writeReportFile } from '../../src/producer/campaign-status.ts';
+import { writeReportFile } from '../../src/producer/campaign-report.ts';
 import { eventsOf, isSuppressed } from '../../src/db/notice-store.ts';
 import { JOB } from '../../queues/names.ts';
 import type { App } from '../../src/app.ts';

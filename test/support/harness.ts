@@ -36,6 +36,7 @@ export async function makeTestEnv(): Promise<TestEnv> {
     LOG_FILE: logFile,
     LOG_LEVEL: 'info',
     NOTICE_DEV: '1',
+    WORKER_METRICS_PORT: '0',
     BACKOFF_BASE_MS: '200',
     BACKOFF_MAX_MS: '1000',
     INFRA_RETRY_MS: '300',
