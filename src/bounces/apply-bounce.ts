@@ -1,15 +1,18 @@
-// The bounce worker's decision, per DESIGN.md: hard → suppress + post; soft → retry email, post
-// after the limit; complaint → suppress, stays notified; delivery → delivered; message problem →
-// needs review; a receiver blaming our own setup → counted across receiving domains, and past
-// CONFIG_BOUNCE_DOMAINS the campaign pauses (one message, which any recipient could forge, never
-// does: below the threshold it is handled as a soft bounce). Anything unknown is recorded and
-// dropped, never thrown. Each bounce is applied in one transaction (state, suppression, ledger,
-// applied mark); the jobs it causes are queued after the commit.
+// The bounce worker's decision: each bounce's reason has a route in the one rules table
+// (src/domain/bounce-rules.ts). post_now → a letter now (and, for an address that does not exist,
+// suppression); retry_then_post → email again, a letter after SOFT_BOUNCE_LIMIT; review → needs
+// review; complaint → suppressed, stays notified; delivered → delivered; a receiver blaming our own
+// setup → counted across receiving domains, and past CONFIG_BOUNCE_DOMAINS the campaign pauses (one
+// message, which any recipient could forge, never does: below the threshold it is handled as a
+// soft bounce). Auto-replies and delay warnings are recorded only. Each bounce is applied in one
+// transaction (state, suppression, ledger, applied mark); the jobs it causes are queued after the
+// commit.
 import type { Db, DbClient } from '../db/pool.ts';
 import { withTransaction } from '../db/pool.ts';
 import { chargeMessageError, pauseBySystem } from '../db/campaign-store.ts';
 import { getNotice, noteEvent, suppress, transition, type NoticeRow } from '../db/notice-store.ts';
 import { configBounceDomains, getBounceEvent, markApplied, type BounceEventRow } from './bounce-store.ts';
+import { REASONS, type BounceClass, type BounceReason } from '../domain/bounce-rules.ts';
 import type { NoticeRef } from '../producer/enqueue.ts';
 
 export interface ApplyBounceDeps {
@@ -47,46 +50,53 @@ export async function applyBounce(d: ApplyBounceDeps, bounceEventId: number): Pr
 
 const EMAILED = ['sent', 'delivered', 'queued'] as const;
 
+/** Rows recorded before reasons existed carry only a class. */
+const REASON_OF_CLASS: Record<BounceClass, BounceReason> = {
+  hard: 'user_unknown', soft: 'temporary', message: 'policy', config: 'our_setup', complaint: 'complaint', delivery: 'delivered', auto_reply: 'auto_reply', not_bounce: 'not_bounce',
+};
+
 async function decide(d: ApplyBounceDeps, tx: DbClient, e: BounceEventRow): Promise<Decision> {
-  if (e.class === 'auto_reply' || e.class === 'not_bounce') return { outcome: 'ignored' };
+  const reason = e.reason ?? REASON_OF_CLASS[e.class];
+  const rule = REASONS[reason];
+  if (rule.route === 'ignore') return { outcome: 'ignored' };
   if (!e.notice_id) return { outcome: 'unmatched' };
   const n = await getNotice(tx, e.notice_id);
   if (!n) return { outcome: 'unmatched' };
-  const detail = { source: e.source, bounce_event: e.id, class: e.class, status: e.status, diagnostic: e.diagnostic };
+  const detail = { source: e.source, bounce_event: e.id, class: e.class, bounce_reason: reason, status: e.status, diagnostic: e.diagnostic };
 
-  switch (e.class) {
-    case 'hard': {
-      if (n.email_normalized) await suppress(tx, n.email_normalized, 'hard_bounce', e.diagnostic ?? e.status ?? 'hard bounce');
-      const moved = await transition(tx, { ids: [n.id], from: EMAILED, to: 'postal_queued', channel: 'postal', detail: { reason: 'hard_bounce', ...detail } });
+  switch (rule.route) {
+    case 'post_now': {
+      if (rule.suppress && n.email_normalized) await suppress(tx, n.email_normalized, 'hard_bounce', e.diagnostic ?? e.status ?? reason);
+      const moved = await transition(tx, { ids: [n.id], from: EMAILED, to: 'postal_queued', channel: 'postal', detail: { ...detail, reason } });
       return moved.length ? { outcome: 'postal', postal: moved } : { outcome: 'recorded' };
     }
-    case 'soft':
-      return softBounce(d, tx, n, { reason: 'soft_bounce', ...detail });
+    case 'retry_then_post':
+      return softBounce(d, tx, n, { ...detail, reason: 'soft_bounce' });
     case 'complaint':
       // Told, and did not want it: no more email. The letter is not needed; the notice stands.
       if (n.email_normalized) await suppress(tx, n.email_normalized, 'complaint', e.diagnostic ?? 'complaint');
       await noteEvent(tx, n, 'email', { note: 'complaint', ...detail });
       return { outcome: 'suppressed' };
-    case 'delivery': {
+    case 'delivered': {
       const moved = await transition(tx, { ids: [n.id], from: ['sent'], to: 'delivered', detail });
       return { outcome: moved.length ? 'delivered' : 'recorded' };
     }
-    case 'message': {
-      const moved = await transition(tx, { ids: [n.id], from: EMAILED, to: 'needs_review', detail, set: { last_error: e.diagnostic } });
+    case 'review': {
+      const moved = await transition(tx, { ids: [n.id], from: EMAILED, to: 'needs_review', detail: { ...detail, class: 'message' }, set: { last_error: e.diagnostic } });
       if (moved.length) await chargeMessageError(tx, n.campaign_id, d.errorBudget);
       return { outcome: moved.length ? 'needs_review' : 'recorded' };
     }
-    case 'config': {
+    case 'pause_if_confirmed': {
       const domains = await configBounceDomains(tx, n.campaign_id, d.configBounceWindowMs);
       if (domains < d.configBounceDomains) {
         // Unconfirmed: one receiving domain (or a forger) says our setup is wrong. The person is
         // treated as soft-bounced (retried, then a letter); the campaign goes on.
-        return softBounce(d, tx, n, { reason: 'config_bounce_unconfirmed', config_domains: domains, ...detail });
+        return softBounce(d, tx, n, { ...detail, reason: 'config_bounce_unconfirmed', config_domains: domains });
       }
       // Confirmed across domains: our fault. The person goes back in the queue uncounted, and the
       // campaign waits for ops; nobody is sent to post for it.
-      const moved = await transition(tx, { ids: [n.id], from: ['sent', 'delivered'], to: 'queued', channel: 'email', detail: { reason: 'config_bounce', ...detail }, set: { last_error: e.diagnostic } });
-      await pauseBySystem(tx, n.campaign_id, 'bounces', `receivers in ${domains} domains refused our mail for our own setup (SPF/DKIM/DMARC or our IP), e.g. ${e.status ?? ''} ${e.diagnostic ?? ''}`);
+      const moved = await transition(tx, { ids: [n.id], from: ['sent', 'delivered'], to: 'queued', channel: 'email', detail: { ...detail, reason: 'config_bounce' }, set: { last_error: e.diagnostic } });
+      await pauseBySystem(tx, n.campaign_id, 'bounces', `receivers in ${domains} domains refused our mail for our own setup (${reason}: SPF/DKIM/DMARC, our IP, reverse DNS…), e.g. ${e.status ?? ''} ${e.diagnostic ?? ''}`);
       return { outcome: moved.length ? 'paused' : 'recorded' };
     }
   }

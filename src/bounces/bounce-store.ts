@@ -1,12 +1,13 @@
 // bounce_events: what arrived, parsed, before it is applied. Personal data stays here (Postgres);
 // the bounce queue carries only the row's id.
 import type { Queryable } from '../db/notice-store.ts';
-import type { BounceClass } from '../domain/bounce.ts';
+import type { BounceClass, BounceReason } from '../domain/bounce-rules.ts';
 
 export interface NewBounceEvent {
   noticeId: number | null;
   source: 'dsn' | 'ses';
   class: BounceClass;
+  reason: BounceReason;
   action: string | null;
   status: string | null;
   diagnostic: string | null;
@@ -18,6 +19,7 @@ export interface BounceEventRow {
   notice_id: number | null;
   source: 'dsn' | 'ses';
   class: BounceClass;
+  reason: BounceReason | null;
   action: string | null;
   status: string | null;
   diagnostic: string | null;
@@ -27,9 +29,9 @@ export interface BounceEventRow {
 /** Returns the new row's id, or null when this event was recorded before (a retry). */
 export async function recordBounce(db: Queryable, e: NewBounceEvent): Promise<number | null> {
   const { rows } = await db.query(
-    `insert into bounce_events (notice_id, campaign_id, source, class, action, status, diagnostic, dedupe_key)
-     values ($1, (select campaign_id from notices where id = $1), $2, $3, $4, $5, $6, $7) on conflict (dedupe_key) do nothing returning id`,
-    [e.noticeId, e.source, e.class, e.action, e.status, e.diagnostic?.slice(0, 1000) ?? null, e.dedupeKey],
+    `insert into bounce_events (notice_id, campaign_id, source, class, reason, action, status, diagnostic, dedupe_key)
+     values ($1, (select campaign_id from notices where id = $1), $2, $3, $4, $5, $6, $7, $8) on conflict (dedupe_key) do nothing returning id`,
+    [e.noticeId, e.source, e.class, e.reason, e.action, e.status, e.diagnostic?.slice(0, 1000) ?? null, e.dedupeKey],
   );
   return rows[0]?.id ?? null;
 }
@@ -65,4 +67,26 @@ export async function unappliedBounces(db: Queryable, olderThanMs: number, limit
 
 export async function markApplied(db: Queryable, id: number, outcome: string): Promise<void> {
   await db.query('update bounce_events set applied_at = now(), outcome = $2 where id = $1', [id, outcome]);
+}
+
+export interface UnmatchedBounce {
+  id: number;
+  received_at: Date;
+  source: string;
+  class: string;
+  reason: string | null;
+  status: string | null;
+  diagnostic: string | null;
+  outcome: string | null;
+}
+
+/** Bounces that reached no notice of ours (kept for ops: `notice bounce list --unmatched`). */
+export async function listBounces(db: Queryable, o: { unmatched?: boolean; campaignId?: number; limit: number }): Promise<UnmatchedBounce[]> {
+  const { rows } = await db.query(
+    `select id, received_at, source, class, reason, status, diagnostic, outcome from bounce_events
+     where ($1::boolean is not true or notice_id is null or outcome = 'unmatched') and ($2::bigint is null or campaign_id = $2)
+     order by id desc limit $3`,
+    [o.unmatched ?? false, o.campaignId ?? null, o.limit],
+  );
+  return rows as UnmatchedBounce[];
 }

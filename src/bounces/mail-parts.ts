@@ -16,10 +16,17 @@ export async function toMailParts(raw: Buffer | string): Promise<MailParts> {
   if (mail.subject) headers.set('subject', mail.subject);
   if (mail.from?.text) headers.set('from', mail.from.text);
   const parts = mail.attachments.map((a) => ({ contentType: a.contentType.toLowerCase(), content: a.content.toString('utf8') }));
-  const text = mail.text ?? '';
+  let text = mail.text ?? '';
+  // A broken MIME structure (a boundary that never appears) leaves mailparser with nothing: read
+  // the raw body as text rather than drop the report.
+  if (!text.trim() && !parts.length) {
+    const buf = typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw;
+    const at = buf.indexOf('\r\n\r\n') >= 0 ? buf.indexOf('\r\n\r\n') + 4 : buf.indexOf('\n\n') + 2;
+    text = at > 1 ? buf.subarray(at).toString('utf8') : '';
+  }
   // mailparser folds message/delivery-status and message/feedback-report into the text body;
   // give the domain those reports back as parts.
-  const dsn = /^(Reporting-MTA|Final-Recipient|Original-Recipient):/im.exec(text);
+  const dsn = /^(Reporting-MTA|Final-Recipient|Original-Recipient|Arrival-Date):/im.exec(text);
   if (dsn && !parts.some((p) => p.contentType === 'message/delivery-status')) parts.push({ contentType: 'message/delivery-status', content: text.slice(dsn.index) });
   const arf = /^Feedback-Type:/im.exec(text);
   if (arf && !parts.some((p) => p.contentType === 'message/feedback-report')) parts.push({ contentType: 'message/feedback-report', content: text.slice(arf.index) });

@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import { SMTPServer } from 'smtp-server';
 import { analyzeBounce } from '../domain/bounce.ts';
+import { REASONS } from '../domain/bounce-rules.ts';
 import type { Logger } from '../logger.ts';
 import { parseVerp } from '../mail/verp.ts';
 import { toMailParts } from './mail-parts.ts';
@@ -67,12 +68,13 @@ export async function startBounceReceiver(d: ReceiverDeps): Promise<BounceReceiv
           for (const rcpt of session.envelope.rcptTo) {
             const noticeId = parseVerp(d.verpSecret, d.bounceDomain, rcpt.address);
             if (noticeId === null) continue;
-            // One message to one VERP address speaks of one notice: its first final recipient decides.
-            const r = report.recipients.find((x) => x.class !== 'not_bounce') ?? report.recipients[0];
-            const fresh = await d.accept({ noticeId, source: 'dsn', class: r.class, action: r.action, status: r.status, diagnostic: r.diagnostic, dedupeKey: `dsn:${digest}:${noticeId}` });
+            // One message to one VERP address speaks of one notice (we send one recipient per
+            // message): its first recipient that failed decides, else its first.
+            const r = report.recipients.find((x) => REASONS[x.reason].route !== 'ignore') ?? report.recipients[0];
+            const fresh = await d.accept({ noticeId, source: 'dsn', class: r.class, reason: r.reason, action: r.action, status: r.status, diagnostic: r.diagnostic, dedupeKey: `dsn:${digest}:${noticeId}` });
             if (fresh) stats.accepted++;
             else stats.duplicates++;
-            d.log.info({ noticeId, class: r.class, status: r.status, kind: report.kind }, 'bounce received');
+            d.log.info({ noticeId, class: r.class, reason: r.reason, status: r.status, kind: report.kind }, 'bounce received');
           }
           cb();
         } catch (err) {

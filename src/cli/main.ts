@@ -16,6 +16,7 @@ import { addCampaignCommands } from './campaign-commands.ts';
 import { addPostalCommands } from './postal-commands.ts';
 import { addProcessCommands } from './process-commands.ts';
 import { addOperatorCommands } from './operator-commands.ts';
+import { addBounceCommands } from './bounce-commands.ts';
 import { runDemo } from './demo.ts';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -98,6 +99,7 @@ program
 addProcessCommands(program);
 addPostalCommands(program);
 addOperatorCommands(program);
+addBounceCommands(program);
 
 program
   .command('reconcile')

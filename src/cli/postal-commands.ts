@@ -1,15 +1,11 @@
-// `notice vendor | batches | address | bounce`: the postal route and bounces, for operators.
+// `notice vendor | batches | address`: the postal route, for operators.
 /* eslint-disable no-console -- this is the CLI's own output */
-import { readFile } from 'node:fs/promises';
 import type { Command } from 'commander';
-import { loadConfig } from '../config.ts';
-import { analyzeBounce } from '../domain/bounce.ts';
-import { toMailParts } from '../bounces/mail-parts.ts';
 import { closeBatch } from '../postal/close-batch.ts';
 import { fixAddress } from '../postal/address-fix.ts';
 import { addVendor, vendorByName } from '../postal/vendor-store.ts';
 import { enqueuePostal } from '../producer/enqueue.ts';
-import { UsageError, positiveInt, print, withApp } from './common.ts';
+import { UsageError, positiveInt, withApp } from './common.ts';
 
 export function addPostalCommands(program: Command): void {
   const vendor = program.command('vendor').description('printing vendors');
@@ -59,25 +55,4 @@ export function addPostalCommands(program: Command): void {
         console.log(`notice ${id}: address corrected; ${r.requeued ? 'back on the postal route' : `state stays ${r.state}`}`);
       }),
     );
-
-  program
-    .command('bounce')
-    .description('bounces')
-    .command('parse')
-    .description('what the bounce parser makes of one message, per recipient')
-    .argument('<file>', 'a message (.eml)')
-    .option('--json', 'machine-readable output')
-    .action(async (file: string, o: { json?: boolean }) => {
-      const config = loadConfig();
-      const raw = await readFile(file).catch(() => {
-        throw new UsageError(`${file}: cannot read the file`);
-      });
-      const report = analyzeBounce(await toMailParts(raw), (a) => a.toLowerCase().endsWith(`@${config.BOUNCE_DOMAIN.toLowerCase()}`));
-      const lines = [`${file}: ${report.kind}${report.noticeId ? ` (X-Notice-Id ${report.noticeId})` : ''}`];
-      for (const r of report.recipients) {
-        lines.push(`  ${r.address ?? '(no recipient)'}  action=${r.action ?? '-'}  status=${r.status ?? '-'}  class=${r.class}`, `    ${r.diagnostic ?? ''}`);
-      }
-      print(o.json, report, lines.join('\n'));
-    });
-
 }

@@ -1,11 +1,16 @@
 // What a returned message says, per recipient, and what it means for us. Pure: the adapter hands
-// in the message already split into headers, text and parts (src/bounces/mail-parts.ts).
+// in the message already split into headers, text and parts (src/bounces/mail-parts.ts); what a
+// status and a diagnostic mean is the one rules table in bounce-rules.ts.
 //
 // Order of questions: a feedback report (ARF) is a complaint; an RFC 3464 report is read field by
-// field; a legacy bounce (Postfix, qmail, Exim, Sendmail, Yahoo, carriers...) is read from its
-// text; an auto-reply (RFC 3834) is not a bounce; anything else is not a bounce either.
+// field; a delay warning is not a failure; an auto-reply (RFC 3834) is not a bounce; anything
+// else that looks like a bounce is read as text: the part before the returned original message,
+// every address in it a recipient with the lines that follow it as its diagnostic. And the
+// fail-safe: a message that is none of these is a failure of unknown kind, never dropped.
+import { classifyFailure, REASONS, type BounceClass, type BounceReason } from './bounce-rules.ts';
 
-export type BounceClass = 'hard' | 'soft' | 'message' | 'config' | 'complaint' | 'delivery' | 'auto_reply' | 'not_bounce';
+export { classifyBounce, statusFromText, type BounceClass, type BounceReason } from './bounce-rules.ts';
+import { statusFromText } from './bounce-rules.ts';
 
 export interface MailParts {
   /** Header name (lower case) → unfolded value; first occurrence. */
@@ -20,71 +25,19 @@ export interface BounceRecipient {
   status: string | null;
   diagnostic: string | null;
   class: BounceClass;
+  reason: BounceReason;
 }
 
 export interface BounceReport {
-  kind: 'dsn' | 'legacy' | 'arf' | 'auto_reply' | 'not_bounce';
+  kind: 'dsn' | 'legacy' | 'arf' | 'auto_reply' | 'delayed' | 'unknown';
   recipients: BounceRecipient[];
   /** X-Notice-Id of the original message, when the report includes its headers. */
   noticeId: number | null;
 }
 
-// ---------------------------------------------------------------------------------------------
-// The one table: status code and diagnostic text → class. First match wins. `status` is the
-// enhanced code (5.1.1); rules with only `text` also apply when no code was found.
-interface Rule {
-  status?: RegExp;
-  text?: RegExp;
-  class: BounceClass;
-  why: string;
-}
-
-export const BOUNCE_RULES: readonly Rule[] = [
-  { text: /\b(spf|dkim|dmarc)\b.*\b(fail|reject|not pass|policy)|\bnot authori[sz]ed to send\b|relay(ing)? (access )?(denied|not permitted)|sender (address )?(rejected|verify failed)|authentication (required|failed)/i, class: 'config', why: 'our sending setup (SPF/DKIM/DMARC, relay, sender)' },
-  { status: /^5\.1\.[78]$/, class: 'config', why: 'our sender address' },
-  { status: /^[45]\.2\.2$/, class: 'soft', why: 'mailbox full' },
-  { text: /mailbox (is )?full|over ?quota|quota exceeded|insufficient (system )?storage|容量(が|を)?(超|オーバー)|temporarily over quota/i, class: 'soft', why: 'mailbox full' },
-  { status: /^5\.1\.(0|1|2|3|6|10)$/, class: 'hard', why: 'address does not exist' },
-  { status: /^5\.2\.1$/, class: 'hard', why: 'mailbox disabled' },
-  { status: /^5\.4\.[14]$/, class: 'hard', why: 'domain does not receive mail' },
-  { status: /^4\./, class: 'soft', why: 'temporary failure' },
-  { status: /^5\.(3\.4|6\.\d+)$/, class: 'message', why: 'message format or size' },
-  { status: /^5\.7\./, class: 'message', why: 'policy or content' },
-  {
-    text: /user unknown|unknown user|no such (user|recipient|mailbox)|does(n't| not) (exist|have a [\w.]+ account)|mailbox (not found|unavailable|does not exist)|invalid (recipient|mailbox|address)|recipient (address )?(rejected|not found|unknown)|address rejected|account (is )?(disabled|suspended|inactive)|no mailbox here|not our customer|undeliverable address|宛先(不明|が見つかりません)|存在しない(アドレス|ユーザ)/i,
-    class: 'hard', why: 'address does not exist',
-  },
-  { text: /\bspam\b|blocked|blacklist|block ?list|content (rejected|policy)|message (rejected|refused) (due to|for) (policy|content)|virus/i, class: 'message', why: 'policy or content' },
-  { text: /temporar(y|ily)|try again|deferred|timed? ?out|connection (refused|reset)/i, class: 'soft', why: 'temporary failure' },
-  { status: /^5\./, class: 'hard', why: 'permanent failure' },
-];
-
-/** Find an enhanced status code (5.1.1) in a text, or derive one from a basic reply code. */
-export function statusFromText(text: string | null | undefined): string | null {
-  if (!text) return null;
-  const enhanced = /\b([245])\.(\d{1,3})\.(\d{1,3})\b/.exec(text);
-  if (enhanced) return `${enhanced[1]}.${enhanced[2]}.${enhanced[3]}`;
-  const basic = /\b([45]\d\d)[\s:-]/.exec(text);
-  if (!basic) return null;
-  const c = Number(basic[1]);
-  if (c === 552) return '5.2.2';
-  if (c >= 550 && c <= 553) return null; // no detail: let the text decide (user unknown? policy?)
-  return c >= 500 ? '5.0.0' : '4.0.0';
-}
-
-export function classifyBounce(status: string | null, diagnostic: string | null): BounceClass {
-  const text = diagnostic ?? '';
-  for (const r of BOUNCE_RULES) {
-    if (r.status && (!status || !r.status.test(status))) continue;
-    if (r.text && !r.text.test(text)) continue;
-    return r.class;
-  }
-  // Nothing matched: a 550-553 with no detail is the classic "no such user"; otherwise we do not
-  // know, and soft (counted, limited) is the careful answer.
-  return /\b55[0-3]\b/.test(text) ? 'hard' : 'soft';
-}
-
-// ---------------------------------------------------------------------------------------------
+const ADDRESS = /[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)+/g;
+const clean = (a: string) => a.toLowerCase().replace(/[.,;:]+$/, '');
+const squash = (s: string, max = 500) => s.replace(/\s+/g, ' ').trim().slice(0, max) || null;
 
 /** Parse "Name: value" blocks (RFC 822 style, folded lines), separated by blank lines. */
 export function parseFieldBlocks(text: string): Array<Map<string, string>> {
@@ -114,64 +67,110 @@ export function parseFieldBlocks(text: string): Array<Map<string, string>> {
 
 const stripType = (v: string | undefined) => (v ? v.replace(/^[a-z0-9-]+;\s*/i, '').replace(/^<|>$/g, '').trim() : null);
 
-function fromDeliveryStatus(content: string): BounceRecipient[] {
-  const blocks = parseFieldBlocks(content);
-  const out: BounceRecipient[] = [];
-  for (const b of blocks) {
-    const address = stripType(b.get('final-recipient') ?? b.get('original-recipient'));
-    if (!address) continue; // the per-message block
-    const action = (b.get('action') ?? '').toLowerCase() || null;
-    const diagnostic = stripType(b.get('diagnostic-code')) ?? null;
-    const status = /^\d\.\d{1,3}\.\d{1,3}/.exec(b.get('status') ?? '')?.[0] ?? statusFromText(diagnostic);
-    // Only "failed" is final; "delayed" means the MTA is still trying, "delivered"/"relayed" are fine.
-    const cls: BounceClass = action === 'failed' || action === null ? classifyBounce(status, diagnostic) : action === 'delivered' || action === 'relayed' || action === 'expanded' ? 'delivery' : 'not_bounce';
-    out.push({ address: address.toLowerCase(), action, status, diagnostic, class: cls });
-  }
-  return out;
+/** A report's generic status (x.0.0) gives way to a specific one its diagnostic quotes. */
+function refineStatus(field: string | null, diagnostic: string | null): string | null {
+  const quoted = statusFromText(diagnostic);
+  if (!field) return quoted;
+  return /\.0\.0$/.test(field) && quoted && !/\.0\.0$/.test(quoted) && quoted[0] === field[0] ? quoted : field;
 }
 
-const ADDRESS = /[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)+/;
+function failure(address: string | null, action: string | null, status: string | null, diagnostic: string | null, context: string | null = null): BounceRecipient {
+  const c = classifyFailure(status, diagnostic, { address, context });
+  return { address, action, status, diagnostic, class: c.class, reason: c.reason };
+}
 
-/**
- * Legacy text bounces. Two shapes cover most MTAs: "<addr>: diagnostic..." blocks (Postfix, qmail,
- * Yahoo, many carriers) and an address line followed by indented diagnostic lines (Exim,
- * Sendmail's "(reason: ...)", au/ezweb). Our own addresses (VERP, postmaster) are not recipients.
- */
-function fromLegacyText(text: string, ignore: (a: string) => boolean): BounceRecipient[] {
+function fixed(address: string | null, action: string | null, status: string | null, diagnostic: string | null, reason: BounceReason): BounceRecipient {
+  return { address, action, status, diagnostic, class: REASONS[reason].class, reason };
+}
+
+// ---------------------------------------------------------------------------------------------
+// The text of a bounce: the error part (before the returned original) and who failed in it.
+
+const ORIGINAL_MARKER = new RegExp([
+  String.raw`^\s*-*\s*(original message|original mail|the original message|returned message|undelivered message)\b.{0,40}(follows|attached|below|headers?|is|:)?\s*-*\s*$`,
+  String.raw`^\s*-{2,}\s*original message\s*-{2,}`,
+  String.raw`below (this line )?is a copy of`,
+  String.raw`this is a copy of the message`,
+  String.raw`^\s*-*\s*(message|original) headers? (follows?|of the original)`,
+  String.raw`^\s*-*\s*the header of the original message`,
+  String.raw`^\s*original message follows`,
+  String.raw`^\s*a copy of the original message`,
+  String.raw`^\s*content-type:\s*(message\/rfc822|text\/rfc822-headers)`,
+  String.raw`^\s*-+\s*(元のメッセージ|以下、?元のメール|元メール)`,
+].join('|'), 'im');
+
+const HEADER_LINE = /^(received|return-path|message-id|date|from|subject|to|mime-version|content-type|x-[\w-]+|delivered-to|dkim-signature|arc-[\w-]+|authentication-results|reply-to|references|in-reply-to|user-agent|sender):/i;
+const SUMMARY_LINE = /^\s*(to|from|cc|bcc|sent|date|subject|reply-to|return-path|sender|envelope-from|message-id|received|in-reply-to|references|x-[\w-]+|original-sender|your mail sent on)\s*:/i;
+
+/** The error part of a text bounce, and the returned original (headers) after it. */
+export function splitReturned(text: string): { error: string; original: string } {
   const lines = text.replace(/\r\n/g, '\n').split('\n');
-  const found = new Map<string, string[]>();
-  let current: string | null = null;
-  for (const raw of lines) {
-    const line = raw.replace(/\s+$/, '');
-    const angle = /^\s*<([^>\s]+@[^>\s]+)>:?\s*(.*)$/.exec(line);
-    const bare = /^\s{0,4}([^\s<>()"]+@[^\s<>()"]+)\s*:?\s*$/.exec(line);
-    const hit = angle ?? bare;
-    if (hit && ADDRESS.test(hit[1]) && !ignore(hit[1])) {
-      current = hit[1].toLowerCase().replace(/[.,;]$/, '');
-      if (!found.has(current)) found.set(current, []);
-      if (angle?.[2]) found.get(current)!.push(angle[2]);
-      continue;
+  for (let i = 0; i < lines.length; i++) {
+    if (ORIGINAL_MARKER.test(lines[i])) return { error: lines.slice(0, i).join('\n'), original: lines.slice(i + 1).join('\n') };
+    // Three header lines in a row, at least one of the telling ones: the original starts here.
+    if (i > 0 && HEADER_LINE.test(lines[i]) && HEADER_LINE.test(lines[i + 1] ?? '') && /^(received|return-path|message-id|from|subject|mime-version|dkim-signature)/i.test(lines.slice(i, i + 4).join('\n').replace(/\n(?=\S)/g, '\n'))) {
+      let k = i;
+      while (k < lines.length && (HEADER_LINE.test(lines[k]) || /^[ \t]+\S/.test(lines[k]))) k++;
+      if (k - i >= 3) return { error: lines.slice(0, i).join('\n'), original: lines.slice(i).join('\n') };
     }
-    if (!current) continue;
-    if (line.trim() === '' || /^-{3,}|^\s*-{3,}/.test(line)) {
-      if ((found.get(current) ?? []).length) current = null;
-      continue;
-    }
-    found.get(current)!.push(line.trim());
   }
-  const out: BounceRecipient[] = [];
-  for (const [address, diag] of found) {
-    const diagnostic = diag.join(' ').replace(/^\(reason:\s*/i, '').replace(/\)$/, '').slice(0, 500) || null;
-    if (!diagnostic) continue;
-    const status = statusFromText(diagnostic);
-    out.push({ address, action: 'failed', status, diagnostic, class: classifyBounce(status, diagnostic) });
+  return { error: text, original: '' };
+}
+
+/** Every address in the error part (but ours and the MTA's), with the lines about it. */
+export function recipientsInText(error: string, ignore: (a: string) => boolean): Array<{ address: string; diagnostic: string; context: string }> {
+  const lines = error.replace(/\r\n/g, '\n').split('\n');
+  const found: Array<{ address: string; line: number }> = [];
+  const seen = new Set<string>();
+  lines.forEach((line, i) => {
+    if (SUMMARY_LINE.test(line)) return;
+    for (const m of line.matchAll(ADDRESS)) {
+      const a = clean(m[0]);
+      if (seen.has(a) || ignore(a)) continue;
+      seen.add(a);
+      found.push({ address: a, line: i });
+    }
+  });
+  // An SMTP transcript ("----- Transcript of session follows -----") says where in the dialogue
+  // each recipient failed; it is context for those it names (or for the only one).
+  const t = lines.findIndex((l) => /transcript of (the )?session/i.test(l));
+  const transcript = t >= 0 ? lines.slice(t).join('\n') : '';
+  return found.map((f, k) => {
+    let end = Math.min(found[k + 1]?.line ?? lines.length, f.line + 16);
+    // A section of its own (a transcript, "----- ... -----") speaks of someone else.
+    for (let i = f.line + 1; i < end; i++) if (/^\s*-{3,}/.test(lines[i])) end = i;
+    // The line with the address, and those after it up to the next recipient.
+    const diagnostic = lines.slice(f.line, Math.max(end, f.line + 1)).join('\n');
+    const mine = transcript && (found.length === 1 || transcript.toLowerCase().includes(f.address));
+    return { address: f.address, diagnostic, context: mine ? `${diagnostic}\n${transcript}` : diagnostic };
+  });
+}
+
+/** Addresses a returned original names as its sender (never a failed recipient). */
+function sendersIn(original: string): string[] {
+  const out: string[] = [];
+  for (const line of original.split('\n')) {
+    if (/^\s*(from|return-path|sender|reply-to|envelope-from)\s*:/i.test(line)) for (const m of line.matchAll(ADDRESS)) out.push(clean(m[0]));
   }
   return out;
 }
 
-const BOUNCE_SUBJECT = /undeliver|undelivered|returned mail|delivery (status notification|failure|has failed)|failure notice|mail delivery (failed|failure|subsystem)|could not be delivered|non-?delivery|配信(不能|エラー|失敗)|エラーメール|送信エラー/i;
-const BOUNCE_FROM = /mailer-daemon|postmaster|mail delivery (system|subsystem)/i;
-const AUTO_SUBJECT = /^(re:\s*)?(auto(matic)?[ -]?(reply|response)|out of (the )?office|abwesenheit|absence|vacation|自動(返信|応答)|不在)/i;
+/** The recipient the returned original was addressed to (the last resort for "who failed"). */
+function originalRecipient(texts: string[]): string | null {
+  for (const t of texts) {
+    const m = /^(?:to|delivered-to|x-original-to)\s*:\s*(.*)$/im.exec(t);
+    const a = m?.[1].match(ADDRESS)?.[0];
+    if (a) return clean(a);
+  }
+  return null;
+}
+
+const BOUNCE_SUBJECT = /undeliver|undelivered|not delivered|returned mail|returned to sender|delivery (status notification|failure|failed|has failed|notification|problem)|failure notice|mail delivery (failed|failure|subsystem|system)|could not be delivered|non-?delivery|nondeliverable|mail system error|delivery report|permanent (error|failure)|rejected|unable to deliver|mail (error|failure)|message (not delivered|failure)|配信(不能|エラー|失敗)|エラーメール|送信エラー|メールエラー|返送|届きませんでした/i;
+const BOUNCE_FROM = /mailer-daemon|postmaster|mail ?delivery|mail ?administrator|mail system|delivery (system|subsystem)|internet mail delivery|mailerdaemon|no-?reply@.*(dion|ezweb|docomo|softbank)|microsoftexchange/i;
+const BOUNCE_TEXT = /could not be delivered|couldn'?t be delivered|was not delivered|wasn'?t delivered|did not reach|delivery (to the following recipients? )?(has )?failed|permanent(ly)? (error|fatal|failure)|fatal errors?|undeliverable|unable to deliver|delivery failure|returned to sender|following (addresses|recipients?) (had|failed|could not|was rejected)|following address(es)? (had|failed)|user unknown|mailbox (unavailable|full)|no such user|the error that the other server returned|remote server returned|smtp error from remote|host .{0,80} said:|\b55\d[ -]\d\.\d+\.\d+|配信できませんでした|送信できませんでした|届きませんでした/i;
+const DELAY = /this is a warning message only|has been delayed|is delayed|delayed (mail|delivery)|will (continue to )?(be )?retr(y|ied)|delivery attempts will continue|not yet been delivered|still (being )?(trying|attempting|queued)|warning: (could not send|message) .{0,40}(delay|hours)/i;
+const FINAL = /permanent|fatal|failed|undeliverable|could not be delivered|couldn'?t be delivered|did not reach|giving up|gave up|has been returned|5\d\d[ -]5\.\d/i;
+const AUTO_SUBJECT = /^(re:\s*)?(auto(matic)?[ -]?(reply|response|antwort)|out of (the )?office|abwesenheit|absence|vacation|on leave|away from|自動(返信|応答)|不在)/i;
 
 function noticeIdIn(parts: MailParts): number | null {
   for (const p of [parts.text, ...parts.parts.map((x) => x.content)]) {
@@ -185,36 +184,85 @@ export function analyzeBounce(mail: MailParts, ownAddress: (address: string) => 
   const h = (k: string) => mail.headers.get(k) ?? '';
   const contentType = h('content-type').toLowerCase();
   const noticeId = noticeIdIn(mail);
-  const ignore = (a: string) => ownAddress(a) || /^(mailer-daemon|postmaster)@/i.test(a);
+  const originals = mail.parts.filter((p) => /^(message\/rfc822|text\/rfc822-headers|message\/global|message\/global-headers)$/.test(p.contentType)).map((p) => p.content);
+  const { error, original } = splitReturned(mail.text);
+  const notRecipients = new Set([...(h('to').match(ADDRESS) ?? []), ...(h('from').match(ADDRESS) ?? []), ...sendersIn(original), ...originals.flatMap(sendersIn)].map(clean));
+  const ignore = (a: string) => ownAddress(a) || notRecipients.has(a) || /^(mailer-daemon|postmaster|abuse|no-?reply|root|mail(er)?)@/i.test(a);
 
+  // A complaint (ARF).
   const feedback = mail.parts.find((p) => p.contentType === 'message/feedback-report');
   if (feedback || /report-type="?feedback-report/.test(contentType)) {
     const fields = parseFieldBlocks(feedback?.content ?? '')[0] ?? new Map();
-    const address = stripType(fields.get('original-rcpt-to') ?? fields.get('removal-recipient'));
-    return { kind: 'arf', noticeId, recipients: [{ address: address?.toLowerCase() ?? null, action: fields.get('feedback-type') ?? 'abuse', status: null, diagnostic: fields.get('user-agent') ?? null, class: 'complaint' }] };
+    const address = stripType(fields.get('original-rcpt-to') ?? fields.get('removal-recipient'))?.toLowerCase() ?? originalRecipient(originals);
+    const type = (fields.get('feedback-type') ?? 'abuse').toLowerCase();
+    // A DMARC/SPF failure report (auth-failure) is a receiver's note about our authentication, not
+    // the person's complaint; it does not say the message was refused. Recorded, nothing more.
+    return { kind: 'arf', noticeId, recipients: [fixed(address ?? null, type, null, fields.get('user-agent') ?? null, type === 'auth-failure' ? 'not_bounce' : 'complaint')] };
   }
 
-  const status = mail.parts.find((p) => p.contentType === 'message/delivery-status' || p.contentType === 'message/global-delivery-status');
-  if (status) {
-    const recipients = fromDeliveryStatus(status.content).filter((r) => !r.address || !ignore(r.address));
-    if (recipients.length) return { kind: 'dsn', noticeId, recipients };
-  }
+  const inText = recipientsInText(error, ignore);
+  const textFor = (a: string | null) => inText.find((x) => x.address === a)?.diagnostic ?? null;
+  const contextFor = (a: string | null) => inText.find((x) => x.address === a)?.context ?? null;
 
-  const looksLikeBounce = BOUNCE_SUBJECT.test(h('subject')) || BOUNCE_FROM.test(h('from')) || /report-type="?delivery-status/.test(contentType);
-  if (looksLikeBounce) {
-    const recipients = fromLegacyText(mail.text, ignore);
-    if (recipients.length) return { kind: 'legacy', noticeId, recipients };
-    // A bounce we cannot split by recipient: the VERP address still says whose it is.
-    const status = statusFromText(mail.text);
-    if (status || /\b[45]\d\d\b/.test(mail.text)) {
-      const diagnostic = mail.text.replace(/\s+/g, ' ').trim().slice(0, 300);
-      return { kind: 'legacy', noticeId, recipients: [{ address: null, action: 'failed', status, diagnostic, class: classifyBounce(status, diagnostic) }] };
+  // An RFC 3464 report: field by field; text the report leaves out comes from the human part.
+  const dsn = mail.parts.find((p) => p.contentType === 'message/delivery-status' || p.contentType === 'message/global-delivery-status');
+  if (dsn) {
+    const recipients: BounceRecipient[] = [];
+    for (const b of parseFieldBlocks(dsn.content)) {
+      const raw = stripType(b.get('final-recipient') ?? b.get('original-recipient') ?? b.get('x-actual-recipient'));
+      if (!raw) continue; // the per-message block
+      const address = (raw.match(ADDRESS)?.[0] ? clean(raw.match(ADDRESS)![0]) : null);
+      if (address && ownAddress(address)) continue;
+      const action = (b.get('action') ?? '').toLowerCase().trim() || null;
+      const diagnostic = stripType(b.get('diagnostic-code')) || squash(textFor(address) ?? '', 1000) || squash(error, 1000);
+      const status = refineStatus(/^\d\.\d{1,3}\.\d{1,3}/.exec(b.get('status') ?? '')?.[0] ?? null, diagnostic);
+      if (action === 'delayed' || action === 'delay') recipients.push(fixed(address, action, status, diagnostic, 'delayed'));
+      else if (action === 'delivered' || action === 'deliverable' || action === 'relayed' || action === 'expanded' || (!action && status?.startsWith('2.'))) recipients.push(fixed(address, action, status, diagnostic, 'delivered'));
+      else recipients.push(failure(address, action ?? 'failed', status, diagnostic, contextFor(address) ?? error));
+    }
+    if (recipients.length && recipients.every((r) => r.address)) {
+      return { kind: recipients.every((r) => r.reason === 'delayed') ? 'delayed' : 'dsn', noticeId, recipients };
     }
   }
 
-  const autoSubmitted = h('auto-submitted').toLowerCase();
-  if (autoSubmitted.startsWith('auto-replied') || /^yes/i.test(h('x-autoreply')) || h('x-autorespond') || /auto_reply/i.test(h('precedence')) || AUTO_SUBJECT.test(h('subject'))) {
-    return { kind: 'auto_reply', noticeId, recipients: [{ address: null, action: null, status: null, diagnostic: h('subject') || null, class: 'auto_reply' }] };
+  const subject = h('subject');
+  const looksLikeBounce = BOUNCE_SUBJECT.test(subject) || BOUNCE_FROM.test(h('from')) || /report-type="?delivery-status/.test(contentType) || !!h('x-failed-recipients') || BOUNCE_TEXT.test(error);
+
+  // A delay warning: the MTA is still trying. Not a failure.
+  if ((DELAY.test(error) || /\bdelay/i.test(subject)) && !FINAL.test(error)) {
+    const who = inText.length ? inText.map((r) => r.address) : [originalRecipient([original, ...originals])];
+    return { kind: 'delayed', noticeId, recipients: who.map((a) => fixed(a, 'delayed', statusFromText(error), squash(error), 'delayed')) };
   }
-  return { kind: 'not_bounce', noticeId, recipients: [{ address: null, action: null, status: null, diagnostic: null, class: 'not_bounce' }] };
+
+  // An automatic reply from a person's mailbox (RFC 3834), not from a mail system.
+  const autoSubmitted = h('auto-submitted').toLowerCase();
+  const autoHeaders = autoSubmitted.startsWith('auto-replied') || /^yes/i.test(h('x-autoreply')) || !!h('x-autorespond') || /auto_reply/i.test(h('precedence'));
+  if ((autoHeaders || AUTO_SUBJECT.test(subject)) && !(BOUNCE_FROM.test(h('from')) || BOUNCE_SUBJECT.test(subject) || h('x-failed-recipients'))) {
+    return { kind: 'auto_reply', noticeId, recipients: [fixed(null, null, null, subject || null, 'auto_reply')] };
+  }
+
+  if (looksLikeBounce) {
+    // Who failed: the addresses in the error text; else the MTA's X-Failed-Recipients; else the
+    // returned original's To (one message, one recipient: the VERP address says whose it is).
+    let found = inText;
+    if (!found.length) {
+      const listed = (h('x-failed-recipients').match(ADDRESS) ?? []).map(clean).filter((a) => !ownAddress(a));
+      const to = originalRecipient([...originals, original]);
+      found = (listed.length ? listed : to && !ownAddress(to) ? [to] : []).map((a) => ({ address: a, diagnostic: error, context: error }));
+    }
+    if (!found.length) return { kind: 'legacy', noticeId, recipients: [failure(null, 'failed', statusFromText(error), squash(error))] };
+    const recipients = found.map((r) => {
+      // The lines about this recipient, or the whole error text when they say nothing.
+      let diagnostic = squash(r.diagnostic, 1000);
+      const status = statusFromText(diagnostic) ?? statusFromText(error);
+      if (!diagnostic || classifyFailure(status, diagnostic).reason === 'unknown_failure') diagnostic = squash(error, 1000);
+      return failure(r.address, 'failed', status ?? statusFromText(diagnostic), diagnostic, r.context);
+    });
+    return { kind: 'legacy', noticeId, recipients };
+  }
+
+  // The fail-safe: at a VERP address, a message that is no report, no delay and no auto-reply is
+  // a failure of unknown kind (retried, then a letter), never dropped.
+  const who = inText[0]?.address ?? originalRecipient([...originals, original]);
+  return { kind: 'unknown', noticeId, recipients: [fixed(who, 'failed', null, squash(subject ? `${subject}: ${error}` : error), 'unknown_failure')] };
 }

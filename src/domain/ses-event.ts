@@ -1,12 +1,13 @@
 // Amazon SES notifications (via SNS), in both shapes: `notificationType` (identity notifications)
 // and `eventType` (configuration-set event publishing). One event per recipient. Pure.
-import { classifyBounce, statusFromText, type BounceClass } from './bounce.ts';
+import { classifyFailure, REASONS, statusFromText, type BounceClass, type BounceReason } from './bounce-rules.ts';
 
 export interface SesRecipientEvent {
   sesMessageId: string | null;
   noticeIdHeader: number | null;
   recipient: string;
   class: BounceClass;
+  reason: BounceReason;
   status: string | null;
   diagnostic: string | null;
   action: string | null;
@@ -23,11 +24,20 @@ interface SesMessage {
   delivery?: { recipients?: string[]; smtpResponse?: string };
 }
 
-function bounceClass(type: string | undefined, subType: string | undefined, status: string | null, diagnostic: string | null): BounceClass {
-  if (subType === 'ContentRejected' || subType === 'MessageTooLarge' || subType === 'AttachmentRejected') return 'message';
-  if (subType === 'MailboxFull') return 'soft';
-  if (type === 'Permanent') return subType === 'General' || subType === 'NoEmail' || subType === 'Suppressed' || subType === 'OnAccountSuppressionList' ? 'hard' : classifyBounce(status, diagnostic) === 'message' ? 'message' : 'hard';
-  return 'soft'; // Transient, Undetermined
+/** SES's bounce type and subtype, refined by the diagnostic where SES leaves it open. */
+function bounceReason(type: string | undefined, subType: string | undefined, status: string | null, diagnostic: string | null): BounceReason {
+  if (subType === 'ContentRejected' || subType === 'AttachmentRejected') return 'content';
+  if (subType === 'MessageTooLarge') return 'too_large';
+  if (subType === 'MailboxFull') return 'mailbox_full';
+  const fromText = classifyFailure(status, diagnostic).reason;
+  if (type === 'Permanent') {
+    // NoEmail, Suppressed (SES's own list of addresses that hard-bounced), OnAccountSuppressionList.
+    if (subType === 'NoEmail' || subType === 'Suppressed' || subType === 'OnAccountSuppressionList') return 'user_unknown';
+    // General: the diagnostic says which; a permanent failure of unknown kind is still permanent.
+    return fromText === 'unknown_failure' || fromText === 'temporary' || fromText === 'rejected' ? 'user_unknown' : fromText;
+  }
+  if (type === 'Transient') return fromText === 'unknown_failure' || REASONS[fromText].class === 'hard' ? 'temporary' : fromText;
+  return 'unknown_failure'; // Undetermined
 }
 
 export function parseSesMessage(raw: string, snsMessageId: string): SesRecipientEvent[] {
@@ -47,15 +57,16 @@ export function parseSesMessage(raw: string, snsMessageId: string): SesRecipient
     return (m.bounce.bouncedRecipients ?? []).map((r) => {
       const status = r.status ?? statusFromText(r.diagnosticCode);
       const diagnostic = r.diagnosticCode ?? null;
-      return { ...base, recipient: r.emailAddress.toLowerCase(), status, diagnostic, action: r.action ?? 'failed', class: bounceClass(m.bounce!.bounceType, m.bounce!.bounceSubType, status, diagnostic), dedupeKey: `ses:bounce:${key}:${r.emailAddress.toLowerCase()}` };
+      const reason = bounceReason(m.bounce!.bounceType, m.bounce!.bounceSubType, status, diagnostic);
+      return { ...base, recipient: r.emailAddress.toLowerCase(), status, diagnostic, action: r.action ?? 'failed', class: REASONS[reason].class, reason, dedupeKey: `ses:bounce:${key}:${r.emailAddress.toLowerCase()}` };
     });
   }
   if (type === 'Complaint' && m.complaint) {
     const key = m.complaint.feedbackId ?? snsMessageId;
-    return (m.complaint.complainedRecipients ?? []).map((r) => ({ ...base, recipient: r.emailAddress.toLowerCase(), status: null, diagnostic: m.complaint!.complaintFeedbackType ?? null, action: 'complaint', class: 'complaint' as const, dedupeKey: `ses:complaint:${key}:${r.emailAddress.toLowerCase()}` }));
+    return (m.complaint.complainedRecipients ?? []).map((r) => ({ ...base, recipient: r.emailAddress.toLowerCase(), status: null, diagnostic: m.complaint!.complaintFeedbackType ?? null, action: 'complaint', class: 'complaint' as const, reason: 'complaint' as const, dedupeKey: `ses:complaint:${key}:${r.emailAddress.toLowerCase()}` }));
   }
   if (type === 'Delivery' && m.delivery) {
-    return (m.delivery.recipients ?? []).map((r) => ({ ...base, recipient: r.toLowerCase(), status: statusFromText(m.delivery!.smtpResponse), diagnostic: m.delivery!.smtpResponse ?? null, action: 'delivered', class: 'delivery' as const, dedupeKey: `ses:delivery:${sesMessageId ?? snsMessageId}:${r.toLowerCase()}` }));
+    return (m.delivery.recipients ?? []).map((r) => ({ ...base, recipient: r.toLowerCase(), status: statusFromText(m.delivery!.smtpResponse), diagnostic: m.delivery!.smtpResponse ?? null, action: 'delivered', class: 'delivery' as const, reason: 'delivered' as const, dedupeKey: `ses:delivery:${sesMessageId ?? snsMessageId}:${r.toLowerCase()}` }));
   }
   return [];
 }

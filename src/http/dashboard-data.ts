@@ -40,6 +40,7 @@ export function funnelOf(c: StateCounts, bounced: number): Funnel {
 export interface DashboardCampaign extends CampaignStatus {
   funnel: Funnel;
   reasons: Record<string, number>;
+  /** Bounces by reason (user_unknown, filtered, mailbox_full, …). */
   bounces: Record<string, number>;
   /** Unix seconds, emails per second, and email jobs in Redis (waiting + active), one point per sample. */
   series: { t: number[]; rate: number[]; queue: number[] };
@@ -65,8 +66,9 @@ export async function dashboardData(app: App, o: { refreshMs: number; limit?: nu
   for (const { id } of ids) {
     const c = (await getCampaign(app.db, id))!;
     const status = await statusFrom(app.db, c, counts.get(id)!, now);
-    const { rows: b } = await app.db.query(`select class, count(*)::int as n from bounce_events where campaign_id = $1 group by 1`, [id]);
-    const bounces = Object.fromEntries(b.map((r) => [r.class, r.n]));
+    const { rows: b } = await app.db.query(`select coalesce(reason, class) as reason, class, count(*)::int as n from bounce_events where campaign_id = $1 group by 1, 2`, [id]);
+    const bounces = Object.fromEntries(b.map((r) => [r.reason, r.n]));
+    const hardOrSoft = b.filter((r) => r.class === 'hard' || r.class === 'soft').reduce((a, r) => a + r.n, 0);
     const { rows: samples } = await app.db.query(
       `select extract(epoch from at)::float as t, emailed, queue_waiting + queue_active as queue from campaign_samples
        where campaign_id = $1 and at > now() - interval '1 hour' order by at`,
@@ -79,7 +81,7 @@ export async function dashboardData(app: App, o: { refreshMs: number; limit?: nu
       series.rate.push(dt > 0 ? Math.max(0, Math.round(((Number(samples[i].emailed) - Number(samples[i - 1].emailed)) / dt) * 10) / 10) : 0);
       series.queue.push(Number(samples[i].queue));
     }
-    campaigns.push({ ...status, funnel: funnelOf(status.counts, (bounces.hard ?? 0) + (bounces.soft ?? 0)), reasons: await reasonsOf(app.db, id), bounces, series });
+    campaigns.push({ ...status, funnel: funnelOf(status.counts, hardOrSoft), reasons: await reasonsOf(app.db, id), bounces, series });
   }
   const list = (await listWorkers(app.db)).map((w) => ({ host: w.host, pid: w.pid, queues: w.queues, beatAgoS: w.beatAgoS, alive: w.beatAgoS <= WORKER_ALIVE_S }));
   const queues: Dashboard['queues'] = {};

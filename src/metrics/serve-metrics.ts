@@ -34,7 +34,7 @@ export function makeServeMetrics(app: Pick<App, 'db' | 'queues' | 'redis' | 'log
   const letters = g('notice_batch_letters', 'Letters in print batches by batch state', ['state']);
   const waiting = g('notice_letters_waiting', 'Letters waiting, by why (no_vendor, address_invalid)', ['campaign', 'reason']);
   const undownloaded = g('notice_batch_ready_undownloaded_oldest_seconds', 'Age of the oldest batch ready for its vendor and never downloaded (0: none)');
-  const bounces = g('notice_bounces', 'Bounces recorded per campaign, by class', ['campaign', 'class']);
+  const bounces = g('notice_bounces', 'Bounces recorded per campaign, by class and reason (user_unknown, filtered, mailbox_full, our_authentication, …)', ['campaign', 'class', 'reason']);
   const reasons = g('notice_detours', 'People per campaign who went another way than a first-try email, by reason (post:…, retry:…, review:…)', ['campaign', 'reason']);
   const redisUsed = g('notice_redis_used_memory_bytes', 'Redis used_memory');
   const redisMax = g('notice_redis_maxmemory_bytes', 'Redis maxmemory (0: no limit)');
@@ -61,7 +61,7 @@ export function makeServeMetrics(app: Pick<App, 'db' | 'queues' | 'redis' | 'log
         letters.set({ state: b.status }, b.letters);
       }
       undownloaded.set(snap.oldestUndownloadedSeconds);
-      for (const b of snap.bounces) bounces.set({ campaign: String(b.campaign_id), class: b.class }, b.n);
+      for (const b of snap.bounces) bounces.set({ campaign: String(b.campaign_id), class: b.class, reason: b.reason }, b.n);
       for (const r of snap.reasons) reasons.set({ campaign: String(r.campaign_id), reason: r.reason }, r.n);
       for (const q of ALL_QUEUE_NAMES) {
         const jc = await app.queues[q].getJobCounts(...JOB_STATES);

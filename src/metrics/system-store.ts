@@ -7,7 +7,7 @@ export interface SystemSnapshot {
   workersAlive: number;
   batches: Array<{ status: string; batches: number; letters: number }>;
   oldestUndownloadedSeconds: number;
-  bounces: Array<{ campaign_id: number; class: string; n: number }>;
+  bounces: Array<{ campaign_id: number; class: string; reason: string; n: number }>;
   reasons: Array<{ campaign_id: number; reason: string; n: number }>;
 }
 
@@ -21,7 +21,7 @@ export async function systemSnapshot(db: Queryable): Promise<SystemSnapshot> {
     db.query(`select status, count(*)::int as batches, coalesce(sum(size), 0)::int as letters from batches where size > 0 group by status`),
     db.query(`select coalesce(extract(epoch from now() - min(closed_at)), 0)::float as s from batches b
               where status = 'ready' and not exists (select 1 from batch_events e where e.batch_id = b.id and e.action = 'download')`),
-    db.query(`select campaign_id, class, count(*)::int as n from bounce_events where campaign_id is not null group by 1, 2`),
+    db.query(`select campaign_id, class, coalesce(reason, class) as reason, count(*)::int as n from bounce_events where campaign_id is not null group by 1, 2, 3`),
     db.query(`select campaign_id, reason, n::int as n from campaign_reason_counts where n > 0`),
   ]);
   return {

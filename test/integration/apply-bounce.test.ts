@@ -40,7 +40,7 @@ afterAll(async () => {
 
 let n = 0;
 async function bounce(who: string, cls: BounceClass, status: string | null = null) {
-  const id = await recordBounce(app.db, { noticeId: ids[who], source: 'dsn', class: cls, action: 'failed', status, diagnostic: `${status ?? ''} test`, dedupeKey: `t-${++n}` });
+  const id = await recordBounce(app.db, { noticeId: ids[who], source: 'dsn', class: cls, reason: ({ hard: 'user_unknown', soft: 'mailbox_full', message: 'content', config: 'our_authentication', complaint: 'complaint', delivery: 'delivered', auto_reply: 'auto_reply', not_bounce: 'not_bounce' } as const)[cls], action: 'failed', status, diagnostic: `${status ?? ''} test`, dedupeKey: `t-${++n}` });
   return applyBounce({
     db: app.db, softBounceLimit: 2, errorBudget: 50, retryDelayMs: 10, configBounceDomains: 3, configBounceWindowMs: 3_600_000,
     enqueuePostal: (x) => enqueuePostal(app.queues, x), enqueueEmail: (x, d) => enqueueEmail(app.queues, x, d),
@@ -81,7 +81,7 @@ describe('late bounces', () => {
     expect(await bounce('delivery', 'delivery')).toBe('delivered');
     expect(await bounce('auto', 'auto_reply')).toBe('ignored');
     expect((await state('auto')).state).toBe('sent');
-    const again = await recordBounce(app.db, { noticeId: ids.hard, source: 'dsn', class: 'hard', action: 'failed', status: '5.1.1', diagnostic: null, dedupeKey: 't-3' }); // the hard bounce, delivered again
+    const again = await recordBounce(app.db, { noticeId: ids.hard, source: 'dsn', class: 'hard', reason: 'user_unknown', action: 'failed', status: '5.1.1', diagnostic: null, dedupeKey: 't-3' }); // the hard bounce, delivered again
     expect(again).toBeNull();
   });
 });

@@ -1,11 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { classifyBounce, statusFromText, type BounceClass } from '../../src/domain/bounce.ts';
+import { classifyBounce, classifyFailure, statusFromText, RULE_COUNT, type BounceClass, type BounceReason } from '../../src/domain/bounce-rules.ts';
 import { parseSesMessage } from '../../src/domain/ses-event.ts';
 
 const table: Array<[string | null, string, BounceClass]> = [
   ['5.1.1', '550 5.1.1 User unknown', 'hard'],
   ['5.1.10', 'RESOLVER.ADR.RecipientNotFound', 'hard'],
-  ['5.2.1', 'mailbox disabled', 'hard'],
+  ['5.2.1', 'mailbox disabled', 'soft'],
   ['5.4.4', 'unroutable address', 'hard'],
   ['5.2.2', 'mailbox full', 'soft'],
   ['4.2.2', 'over quota', 'soft'],
@@ -13,7 +13,7 @@ const table: Array<[string | null, string, BounceClass]> = [
   ['5.7.1', 'Message rejected as spam', 'message'],
   ['5.3.4', 'message too big', 'message'],
   ['5.7.26', 'unauthenticated sender, DMARC policy fail', 'config'],
-  ['5.7.1', 'Relay access denied', 'config'],
+  ['5.7.1', 'Relay access denied', 'soft'],
   ['5.1.8', 'bad sender domain', 'config'],
   [null, '550 Unknown user someone@docomo.ne.jp', 'hard'],
   [null, 'この宛先は存在しないアドレスです', 'hard'],
@@ -30,6 +30,35 @@ describe('classifyBounce (one table)', () => {
     expect(statusFromText('421 try later')).toBe('4.0.0');
     expect(statusFromText('no code')).toBeNull();
   });
+});
+
+// Reasons: generic codes refined by specific text; specific codes kept against generic text.
+const reasons: Array<[string | null, string, BounceReason]> = [
+  ['5.0.0', '550 Please fix reverse DNS for 192.0.2.1', 'our_setup'],
+  ['5.0.0', '554 IP address 192.0.2.1 blacklisted at zen.example', 'blocked'],
+  ['5.0.0', '452 Too many recipients', 'rate_limited'],
+  ['5.0.0', '554 Service currently unavailable', 'temporary'],
+  ['5.0.0', 'No MX record for domain', 'host_unknown'],
+  ['5.0.0', 'Unrouteable address', 'host_unknown'],
+  ['5.0.0', 'the domain is not reachable', 'host_unknown'],
+  ['4.4.3', 'Host not found, try again', 'temporary'],
+  ['5.1.0', '550 #5.1.0 Address rejected', 'user_unknown'],
+  ['5.2.0', '550 Unknown user x@docomo.ne.jp (in reply to end of DATA command)', 'filtered'],
+  ['5.0.0', '550 : User unknown', 'filtered'],
+  ['5.1.1', '550 5.1.1 User unknown (in reply to RCPT TO command)', 'user_unknown'],
+  ['5.0.0', '550 user unknown (in reply to MAIL FROM command)', 'our_setup'],
+  ['5.0.0', 'Recipient address rejected: Access denied', 'user_unknown'],
+  ['5.2.1', 'The account is disabled', 'mailbox_disabled'],
+  ['5.7.1', 'Message rejected as spam', 'content'],
+  ['5.7.1', 'Delivery not authorized, message refused', 'policy'],
+  ['5.0.0', 'SPF check failed', 'our_authentication'],
+  ['4.4.7', 'retry timeout exceeded', 'expired'],
+  [null, 'something nobody understands', 'unknown_failure'],
+];
+
+describe('classifyFailure: reasons', () => {
+  it.each(reasons)('%s %s → %s', (status, text, reason) => expect(classifyFailure(status, text).reason).toBe(reason));
+  it('has one table of a known size', () => expect(RULE_COUNT).toBeGreaterThan(20));
 });
 
 describe('SES notifications', () => {

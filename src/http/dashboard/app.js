@@ -23,7 +23,10 @@ const T = {
       'post:address_corrected': '郵送: 住所修正後', 'post:remail_corrected_address': '郵送: 住所修正後の再送',
       'retry:transient_recipient': '再試行: 受信側の一時エラー', 'retry:transient_infra': '再試行: 送信基盤の障害', 'retry:throttled': '再試行: 送信制限',
       'retry:config': '再試行: 当方の設定エラー', 'review:message': '要確認: 内容・ポリシー', 'review:template': '要確認: テンプレート',
-      hard: 'ハードバウンス', soft: 'ソフトバウンス', complaint: '苦情', delivery: '配達', message: '内容', config: '当方の設定', auto_reply: '自動返信', not_bounce: 'バウンス以外',
+      'post:user_unknown': '郵送: 宛先不明', 'post:host_unknown': '郵送: ドメインなし', 'post:filtered': '郵送: 受信拒否設定', 'post:mailbox_disabled': '郵送: アカウント停止',
+      user_unknown: '宛先不明', host_unknown: 'ドメインなし', filtered: '受信拒否設定', mailbox_disabled: 'アカウント停止', mailbox_full: '容量超過', expired: '配送期限切れ',
+      temporary: '一時エラー', rate_limited: '流量制限', rejected: '拒否', too_large: 'サイズ超過', content: '内容', policy: 'ポリシー', blocked: '当方IPのブロック',
+      our_authentication: '当方の認証 (SPF/DKIM/DMARC)', our_setup: '当方の設定', unknown_failure: '不明な失敗', complaint: '苦情', delivered: '配達', auto_reply: '自動返信', delayed: '遅延通知', not_bounce: 'バウンス以外',
     },
   },
   en: {
@@ -46,7 +49,10 @@ const T = {
       'post:address_corrected': 'post: after an address fix', 'post:remail_corrected_address': 'post: re-mailed to a corrected address',
       'retry:transient_recipient': 'retried: receiver said try later', 'retry:transient_infra': 'retried: relay or network problem', 'retry:throttled': 'retried: throttled',
       'retry:config': 'retried: our configuration refused', 'review:message': 'review: content or policy', 'review:template': 'review: template',
-      hard: 'hard bounces', soft: 'soft bounces', complaint: 'complaints', delivery: 'deliveries', message: 'content', config: 'our setup', auto_reply: 'auto-replies', not_bounce: 'not bounces',
+      'post:user_unknown': 'post: address does not exist', 'post:host_unknown': 'post: domain takes no mail', 'post:filtered': 'post: reception filter', 'post:mailbox_disabled': 'post: mailbox disabled',
+      user_unknown: 'address does not exist', host_unknown: 'domain takes no mail', filtered: 'reception filter', mailbox_disabled: 'mailbox disabled', mailbox_full: 'mailbox full', expired: 'gave up (expired)',
+      temporary: 'temporary', rate_limited: 'rate limited', rejected: 'refused', too_large: 'too large', content: 'content', policy: 'policy', blocked: 'our IP blocked',
+      our_authentication: 'our authentication (SPF/DKIM/DMARC)', our_setup: 'our setup', unknown_failure: 'unknown failure', complaint: 'complaints', delivered: 'deliveries', auto_reply: 'auto-replies', delayed: 'delay warnings', not_bounce: 'not bounces',
     },
   },
 };
