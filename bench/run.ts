@@ -30,8 +30,8 @@ const rows: Array<[string, string, string, string]> = [];
 const line = (what: string, ours: number, baseline: number, unit: string) =>
   rows.push([what, `${ours} ${unit}`, `${baseline} ${unit}`, `${Math.round((100 * ours) / baseline)} %`]);
 
-function spawnTsx(file: string, env: Record<string, string> = {}, args: string[] = []): ChildProcess {
-  return spawn(process.execPath, [path.join(root, 'node_modules/tsx/dist/cli.mjs'), file, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
+function spawnTs(file: string, env: Record<string, string> = {}, args: string[] = []): ChildProcess {
+  return spawn(process.execPath, [file, ...args], { env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'inherit'] });
 }
 
 function printTable() {
@@ -47,7 +47,7 @@ function rssMb(pid: number): number {
 
 async function main() {
   const bench = await benchDatabase('bench');
-  const sinkProc = spawnTsx(path.join(root, 'bench/sink-process.ts'));
+  const sinkProc = spawnTs(path.join(root, 'bench/sink-process.ts'));
   const sinkUrl: string = await new Promise((resolve) => sinkProc.stdout!.once('data', (d) => resolve(String(d).trim())));
   const env = { DATABASE_URL: bench.url, QUEUE_PREFIX: `{${bench.name}}`, SMTP_URL: sinkUrl, SMTP_POOL_SIZE: String(POOL), WORKER_CONCURRENCY: String(CONCURRENCY), LOG_FILE: path.join(tmp, 'worker.log') };
   const app = makeApp(loadConfig({ ...process.env, ...env }));

@@ -6,8 +6,6 @@ import type { Config } from './config.ts';
 import { makePool, type Db } from './db/pool.ts';
 import { checkPostgres, checkRedis } from './dependencies.ts';
 import { makeLogger, type Logger } from './logger.ts';
-import { makeSesTransport } from './mail/ses.ts';
-import { makeSmtpTransport } from './mail/smtp.ts';
 import type { MailTransport } from './mail/transport.ts';
 import { makeTemplateCache, type TemplateCache } from './templates/template-store.ts';
 import { makeWorkerMetrics, type WorkerMetrics } from './metrics/worker-metrics.ts';
@@ -25,8 +23,8 @@ export interface App {
   log: Logger;
   /** What this process counts about its own work (Prometheus). */
   metrics: WorkerMetrics;
-  /** Built on first use: commands that never send never open a mail connection. */
-  transport(): MailTransport;
+  /** Built on first use: commands that never send never load a mail library or open a connection. */
+  transport(): Promise<MailTransport>;
   /** Fail fast, with one clear line, when a dependency this process needs does not answer. */
   ready(needs: { redis: boolean }): Promise<void>;
   close(): Promise<void>;
@@ -42,10 +40,13 @@ export interface AppOptions {
   mode?: 'process' | 'command';
 }
 
-export function makeTransport(config: Config): MailTransport {
-  return config.MAIL_TRANSPORT === 'ses'
-    ? makeSesTransport({ region: config.SES_REGION, endpoint: config.SES_ENDPOINT, accessKeyId: config.SES_ACCESS_KEY_ID, secretAccessKey: config.SES_SECRET_ACCESS_KEY, requestTimeoutMs: Math.min(30_000, Math.floor(config.SEND_LEASE_MS / 2)) })
-    : makeSmtpTransport({ url: config.SMTP_URL, poolSize: config.SMTP_POOL_SIZE, timeoutMs: config.SMTP_TIMEOUT_MS });
+export async function makeTransport(config: Config): Promise<MailTransport> {
+  if (config.MAIL_TRANSPORT === 'ses') {
+    const { makeSesTransport } = await import('./mail/ses.ts');
+    return makeSesTransport({ region: config.SES_REGION, endpoint: config.SES_ENDPOINT, accessKeyId: config.SES_ACCESS_KEY_ID, secretAccessKey: config.SES_SECRET_ACCESS_KEY, requestTimeoutMs: Math.min(30_000, Math.floor(config.SEND_LEASE_MS / 2)) });
+  }
+  const { makeSmtpTransport } = await import('./mail/smtp.ts');
+  return makeSmtpTransport({ url: config.SMTP_URL, poolSize: config.SMTP_POOL_SIZE, timeoutMs: config.SMTP_TIMEOUT_MS });
 }
 
 export function makeApp(config: Config, opts: AppOptions = {}): App {
@@ -62,7 +63,7 @@ export function makeApp(config: Config, opts: AppOptions = {}): App {
   });
   let redis: Redis | null = null;
   let queues: Queues | null = null;
-  let transport: MailTransport | null = null;
+  let transport: Promise<MailTransport> | null = null;
   const openRedis = (): Redis => {
     if (!redis) {
       redis = makeRedis(config.REDIS_URL, opts.mode ?? 'process');
@@ -93,7 +94,7 @@ export function makeApp(config: Config, opts: AppOptions = {}): App {
     },
     async close() {
       await queues?.close();
-      await transport?.close();
+      await (await transport)?.close();
       await db.end();
       redis?.disconnect();
       log.flush?.();

@@ -46,12 +46,12 @@ export async function applyGlobalRateLimit(app: App): Promise<void> {
 
 export const ALL_QUEUES: string[] = ALL_QUEUE_NAMES;
 
-function emailSender(app: App) {
+async function emailSender(app: App) {
   const c = app.config;
   const m = app.metrics;
   const send = makeNoticeSender({
     db: app.db,
-    transport: app.transport(),
+    transport: await app.transport(),
     templates: app.templates,
     message: { from: c.MAIL_FROM, bounceDomain: c.BOUNCE_DOMAIN, verpSecret: c.VERP_SECRET },
     policy: {
@@ -87,7 +87,7 @@ export async function startWorkers(app: App, opts: WorkerOptions = {}): Promise<
   const workers: Worker[] = [];
   if (names.includes('email')) {
     await applyGlobalRateLimit(app);
-    workers.push(makeEmailWorker({ ...common, queues: app.queues, sendNotice: emailSender(app) }));
+    workers.push(makeEmailWorker({ ...common, queues: app.queues, sendNotice: await emailSender(app) }));
   }
   if (names.includes('bounce')) {
     const deps = {

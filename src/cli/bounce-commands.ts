@@ -4,11 +4,6 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
-import { loadConfig } from '../config.ts';
-import { analyzeBounce } from '../domain/bounce.ts';
-import { REASONS } from '../domain/bounce-rules.ts';
-import { toMailParts } from '../bounces/mail-parts.ts';
-import { listBounces } from '../bounces/bounce-store.ts';
 import { UsageError, positiveInt, print, withApp } from './common.ts';
 
 /** Files named, and the files of directories named (a maildir: cur/ and new/ too), in order. */
@@ -39,6 +34,9 @@ export function addBounceCommands(program: Command): void {
     .argument('<files...>', 'messages (.eml) or directories of them (a maildir)')
     .option('--json', 'JSON (one line per message)')
     .action(async (args: string[], o: { json?: boolean }) => {
+      const [{ loadConfig }, { analyzeBounce }, { REASONS }, { toMailParts }] = await Promise.all([
+        import('../config.ts'), import('../domain/bounce.ts'), import('../domain/bounce-rules.ts'), import('../bounces/mail-parts.ts'),
+      ]);
       const config = loadConfig();
       const own = (a: string) => a.toLowerCase().endsWith(`@${config.BOUNCE_DOMAIN.toLowerCase()}`);
       const files = await messageFiles(args);
@@ -66,6 +64,7 @@ export function addBounceCommands(program: Command): void {
     .option('--json', 'machine-readable output')
     .action((o: { unmatched?: boolean; campaign?: number; limit: number; json?: boolean }) =>
       withApp(async (app) => {
+        const { listBounces } = await import('../bounces/bounce-store.ts');
         const rows = await listBounces(app.db, { unmatched: o.unmatched, campaignId: o.campaign, limit: o.limit });
         const text = rows.length
           ? rows.map((r) => `${String(r.id).padStart(7)}  ${r.received_at.toISOString()}  ${r.source.padEnd(3)}  ${(r.reason ?? r.class).padEnd(18)}  ${(r.status ?? '-').padEnd(7)}  ${r.outcome ?? 'not applied yet'}  ${(r.diagnostic ?? '').replace(/\s+/g, ' ').slice(0, 80)}`).join('\n')

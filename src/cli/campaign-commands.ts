@@ -1,16 +1,14 @@
 // `notice campaign …`: create and steer campaigns.
 /* eslint-disable no-console -- this is the CLI's own output */
 import { InvalidArgumentError, type Command } from 'commander';
-import { createCampaignFromDir } from '../templates/create-campaign.ts';
-import { cancel, launch, pause, resume, steeringDeps } from '../producer/campaign-control.ts';
 import type { RelayProgress } from '../producer/relay.ts';
-import { campaignStatus } from '../producer/campaign-status.ts';
-import { writeReportFile } from '../producer/campaign-report.ts';
-import { setCampaignDeadline, setCampaignVendor } from '../db/campaign-store.ts';
 import { deadlineOf, isCalendarDate } from '../domain/deadline.ts';
-import { vendorByName } from '../postal/vendor-store.ts';
 import { UsageError, cliActor, positiveInt, print, say, withApp } from './common.ts';
 import { formatStatus } from './output.ts';
+
+// What the actions use, loaded when one runs.
+const control = () => import('../producer/campaign-control.ts');
+const stores = async () => ({ ...(await import('../db/campaign-store.ts')), ...(await import('../postal/vendor-store.ts')) });
 
 function calendarDate(v: string): string {
   if (!isCalendarDate(v)) throw new InvalidArgumentError(`"${v}" is not a calendar date (YYYY-MM-DD)`);
@@ -41,6 +39,7 @@ export function addCampaignCommands(program: Command): void {
     .option('--json', 'machine-readable output')
     .action((o: { name: string; templates: string; extraVars: string; vendor?: string; discovered?: string; basis: 'unauthorized_access' | 'other'; json?: boolean }) =>
       withApp(async (app) => {
+        const [{ createCampaignFromDir }, { vendorByName, setCampaignVendor, setCampaignDeadline }] = await Promise.all([import('../templates/create-campaign.ts'), stores()]);
         const extra = o.extraVars.split(',').map((s) => s.trim()).filter(Boolean);
         const vendor = o.vendor ? await vendorByName(app.db, o.vendor) : null;
         if (o.vendor && !vendor) throw new UsageError(`no vendor named "${o.vendor}" (add it with: notice vendor add NAME)`);
@@ -60,6 +59,7 @@ export function addCampaignCommands(program: Command): void {
     .option('--json', 'machine-readable output')
     .action((id: number, o: { json?: boolean }) =>
       withApp(async (app) => {
+        const { launch, steeringDeps } = await control();
         const r = await launch(steeringDeps(app), id, cliActor(), relayProgress(o.json));
         if (!o.json && process.stderr.isTTY) process.stderr.write('\n');
         const what = r.changed
@@ -76,6 +76,7 @@ export function addCampaignCommands(program: Command): void {
     .option('--json', 'machine-readable output')
     .action((id: number, o: { json?: boolean }) =>
       withApp(async (app) => {
+        const { resume, steeringDeps } = await control();
         const r = await resume(steeringDeps(app), id, cliActor(), relayProgress(o.json));
         if (!o.json && process.stderr.isTTY) process.stderr.write('\n');
         print(o.json, r, r.changed ? `campaign ${id} resumed: ${r.relay.requeued} put back on the queue, ${r.relay.queued} newly queued` : r.message);
@@ -89,6 +90,7 @@ export function addCampaignCommands(program: Command): void {
     .argument('<vendor>', 'vendor name')
     .action((id: number, name: string) =>
       withApp(async (app) => {
+        const { vendorByName, setCampaignVendor } = await stores();
         const vendor = await vendorByName(app.db, name);
         if (!vendor) throw new UsageError(`no vendor named "${name}"`);
         if (!(await setCampaignVendor(app.db, id, vendor.id))) throw new UsageError(`campaign ${id} does not exist`);
@@ -104,6 +106,7 @@ export function addCampaignCommands(program: Command): void {
     .option('--basis <basis>', 'unauthorized_access (60 days) or other (30 days)', deadlineBasis, 'unauthorized_access')
     .action((id: number, discovered: string, o: { basis: 'unauthorized_access' | 'other' }) =>
       withApp(async (app) => {
+        const { setCampaignDeadline } = await stores();
         if (!(await setCampaignDeadline(app.db, id, discovered, o.basis))) throw new UsageError(`campaign ${id} does not exist`);
         const d = deadlineOf(discovered, o.basis, new Date())!;
         console.log(`campaign ${id}: final report due ${d.due} (${d.daysLeft} days left)`);
@@ -117,6 +120,7 @@ export function addCampaignCommands(program: Command): void {
     .option('--reason <text>', 'why (shown in status and on the dashboard)', 'paused by operator')
     .action((id: number, o: { reason: string }) =>
       withApp(async (app) => {
+        const { pause } = await control();
         console.log((await pause(app.db, id, cliActor(), o.reason)).message);
       }),
     );
@@ -128,6 +132,7 @@ export function addCampaignCommands(program: Command): void {
     .option('--reason <text>', 'why', 'cancelled by operator')
     .action((id: number, o: { reason: string }) =>
       withApp(async (app) => {
+        const { cancel } = await control();
         const r = await cancel(app.db, id, cliActor(), o.reason);
         console.log(`${r.message}; ${r.cancelled} people not yet notified were cancelled`);
       }),
@@ -141,6 +146,7 @@ export function addCampaignCommands(program: Command): void {
     .option('--watch', 'refresh every 2 s until the email phase is done')
     .action((id: number, o: { json?: boolean; watch?: boolean }) =>
       withApp(async (app) => {
+        const { campaignStatus } = await import('../producer/campaign-status.ts');
         for (;;) {
           const s = await campaignStatus(app.db, id);
           if (!s) throw new UsageError(`campaign ${id} does not exist`);
@@ -159,6 +165,7 @@ export function addCampaignCommands(program: Command): void {
     .requiredOption('--out <file>', 'CSV file to write')
     .action((id: number, o: { out: string }) =>
       withApp(async (app) => {
+        const [{ campaignStatus }, { writeReportFile }] = await Promise.all([import('../producer/campaign-status.ts'), import('../producer/campaign-report.ts')]);
         const s = await campaignStatus(app.db, id);
         if (!s) throw new UsageError(`campaign ${id} does not exist`);
         await writeReportFile(app.db, id, o.out);

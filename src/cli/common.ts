@@ -3,10 +3,14 @@
 import { userInfo } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError } from 'commander';
-import { loadConfig } from '../config.ts';
-import { makeApp, type App } from '../app.ts';
+import type { App } from '../app.ts';
 
-export class UsageError extends Error {}
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
 
 export const servicesScript = fileURLToPath(new URL('../../scripts/services.sh', import.meta.url));
 
@@ -22,6 +26,8 @@ export function positiveInt(v: string): number {
  * opens a Redis connection.
  */
 export async function withApp<T>(fn: (app: App) => Promise<T>, opts: { redis?: boolean; dbPoolSize?: number } = {}): Promise<T> {
+  // Loaded here, not at the top: `notice --version` or `notice config` should not pay for them.
+  const [{ loadConfig }, { makeApp }] = await Promise.all([import('../config.ts'), import('../app.ts')]);
   const app = makeApp(loadConfig(), { dbPoolSize: opts.dbPoolSize ?? 4, mode: 'command' });
   try {
     await app.ready({ redis: opts.redis ?? false });

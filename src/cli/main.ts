@@ -1,23 +1,17 @@
 // `notice`: the operator's command line. Exit codes: 0 ok, 1 runtime failure, 2 bad input/usage.
+// Each command loads what it needs when it runs (dynamic imports), so that starting the CLI costs
+// commander and little else: `notice --version` and `notice config` answer in a blink.
 /* eslint-disable no-console -- this is the CLI's own output */
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { SingleBar, Presets } from 'cli-progress';
-import { ConfigError, describeConfig } from '../config.ts';
-import { migrate } from '../db/migrate.ts';
-import { TemplateError } from '../domain/template.ts';
-import { ImportFileError, importCsv, type Encoding, type ImportReport } from '../import/importer.ts';
-import { CampaignStateError } from '../producer/campaign-control.ts';
-import { reconcile } from '../producer/reconciler.ts';
-import { AddressFixError } from '../postal/address-fix.ts';
-import { UsageError, positiveInt, print, servicesScript, withApp } from './common.ts';
+import { positiveInt, print, servicesScript, withApp, UsageError } from './common.ts';
 import { addCampaignCommands } from './campaign-commands.ts';
 import { addPostalCommands } from './postal-commands.ts';
 import { addProcessCommands } from './process-commands.ts';
 import { addOperatorCommands } from './operator-commands.ts';
 import { addBounceCommands } from './bounce-commands.ts';
-import { runDemo } from './demo.ts';
+import { importReportText } from './output.ts';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
 
@@ -37,7 +31,8 @@ program
     process.exitCode = r.status === 0 ? 0 : action === 'status' ? 3 : 1;
   });
 
-program.command('config').description('list every configuration key').action(() => {
+program.command('config').description('list every configuration key').action(async () => {
+  const { describeConfig } = await import('../config.ts');
   for (const c of describeConfig()) console.log(`${c.key.padEnd(22)} ${c.description}${c.default ? ` (default: ${c.default})` : ''}`);
 });
 
@@ -48,31 +43,13 @@ program
   .description('apply pending migrations')
   .action(() =>
     withApp(async (app) => {
+      const { migrate } = await import('../db/migrate.ts');
       const applied = await migrate(app.db);
       console.log(applied.length ? `applied ${applied.join(', ')}` : 'database is up to date');
     }),
   );
 
 addCampaignCommands(program);
-
-/** Past this many lines the report is summarised; --json keeps every line. */
-const REPORT_LINES = 30;
-
-export function importReportText(report: ImportReport): string {
-  const issues = [
-    ...report.rejected.map((r) => ({ line: r.line, text: `rejected: ${r.field}: ${r.reason}` })),
-    ...report.duplicates.map((r) => ({ line: r.line, text: `duplicate: ${r.field}: ${r.reason}` })),
-    ...report.warnings.map((r) => ({ line: r.line, text: `warning: ${r.field}: ${r.reason}` })),
-  ].sort((a, b) => a.line - b.line);
-  const rejectedLines = new Set(report.rejected.map((r) => r.line)).size;
-  const lines = [
-    `${report.file}: ${report.rows} rows: ${report.accepted} accepted, ${report.duplicates.length} duplicates, ${rejectedLines} rejected, ${report.warnings.length} warnings`,
-    ...report.droppedColumns.map((c) => `  column ${c}: looks like card data; not stored`),
-    ...issues.slice(0, REPORT_LINES).map((i) => `  ${report.file}:${i.line}: ${i.text}`),
-  ];
-  if (issues.length > REPORT_LINES) lines.push(`  … and ${issues.length - REPORT_LINES} more (${report.duplicates.length} duplicates, ${rejectedLines} rejected, ${report.warnings.length} warnings in all); --json lists every one`);
-  return lines.join('\n');
-}
 
 program
   .command('import')
@@ -84,12 +61,13 @@ program
   .action((id: number, file: string, o: { encoding: string; json?: boolean }) =>
     withApp(async (app) => {
       if (o.encoding !== 'utf8' && o.encoding !== 'shift_jis') throw new UsageError(`--encoding must be utf8 or shift_jis, not "${o.encoding}"`);
+      const [{ importCsv }, { SingleBar, Presets }] = await Promise.all([import('../import/importer.ts'), import('cli-progress')]);
       const bar = !o.json && process.stderr.isTTY ? new SingleBar({ format: '  importing [{bar}] {percentage}% | {rows} rows', stream: process.stderr }, Presets.shades_classic) : null;
       bar?.start(100, 0, { rows: 0 });
       const report = await importCsv(app.db, app.templates, {
         campaignId: id,
         file,
-        encoding: o.encoding as Encoding,
+        encoding: o.encoding,
         onProgress: (p) => bar?.update(Math.floor((100 * p.bytes) / Math.max(1, p.totalBytes)), { rows: p.rows }),
       }).finally(() => bar?.stop());
       print(o.json, report, importReportText(report));
@@ -107,6 +85,7 @@ program
   .option('--campaign <id>', 'only this campaign', positiveInt)
   .action((o: { campaign?: number }) =>
     withApp(async (app) => {
+      const { reconcile } = await import('../producer/reconciler.ts');
       const r = await reconcile({ db: app.db, queues: app.queues, redis: app.redis, pageSize: 1000, leaseMs: app.config.SEND_LEASE_MS }, o.campaign);
       console.log(`checked ${r.checked}; re-enqueued ${r.email} email and ${r.postal} postal jobs${r.cancelled ? `; cancelled ${r.cancelled} people of cancelled campaigns` : ''}`);
     }, { redis: true }),
@@ -117,12 +96,13 @@ program
   .description('everything end to end on a built-in SMTP sink, with synthetic customers')
   .option('--recipients <n>', 'how many synthetic customers', positiveInt, 10_000)
   .option('--no-services', 'do not start local Redis/PostgreSQL (use the configured ones)')
-  .action((o: { recipients: number; services: boolean }) => runDemo({ recipients: o.recipients, startServices: o.services, servicesScript }));
+  .action(async (o: { recipients: number; services: boolean }) => {
+    const { runDemo } = await import('./demo.ts');
+    await runDemo({ recipients: o.recipients, startServices: o.services, servicesScript });
+  });
 
-function exitCodeFor(err: unknown): number {
-  if (err instanceof UsageError || err instanceof AddressFixError || err instanceof ConfigError || err instanceof TemplateError || err instanceof ImportFileError || err instanceof CampaignStateError) return 2;
-  return 1;
-}
+/** Bad input, usage or configuration: exit 2. (By name: the classes live in modules loaded on demand.) */
+const USAGE_ERRORS = new Set(['UsageError', 'AddressFixError', 'ConfigError', 'TemplateError', 'ImportFileError', 'CampaignStateError']);
 
 try {
   await program.parseAsync(process.argv);
@@ -132,7 +112,7 @@ try {
   } else {
     const e = err as Error;
     console.error(`notice: ${e.message}`);
-    process.exitCode = exitCodeFor(err);
+    process.exitCode = USAGE_ERRORS.has(e.name) ? 2 : 1;
     // A half-started process may still hold a socket open: make sure it ends soon all the same.
     setTimeout(() => process.exit(), 1000).unref();
   }

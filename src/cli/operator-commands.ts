@@ -2,7 +2,7 @@
 // the ops API. Printed once; only the hash is stored.
 /* eslint-disable no-console -- this is the CLI's own output */
 import { InvalidArgumentError, type Command } from 'commander';
-import { addOperator, operatorByName, type OperatorRole } from '../http/operator-store.ts';
+import type { OperatorRole } from '../http/operator-store.ts';
 import { UsageError, say, withApp } from './common.ts';
 
 export function addOperatorCommands(program: Command): void {
@@ -17,6 +17,7 @@ export function addOperatorCommands(program: Command): void {
     }, 'viewer')
     .action((name: string, o: { role: OperatorRole }) =>
       withApp(async (app) => {
+        const { addOperator, operatorByName } = await import('../http/operator-store.ts');
         if (await operatorByName(app.db, name)) throw new UsageError(`operator "${name}" exists already`);
         const op = await addOperator(app.db, name, o.role);
         console.log(op.token);

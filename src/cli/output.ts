@@ -1,5 +1,6 @@
 // What the CLI prints. The only place besides the CLI itself that writes to the terminal.
 import type { CampaignStatus } from '../producer/campaign-status.ts';
+import type { ImportReport } from '../import/importer.ts';
 import { NOTICE_STATES } from '../domain/notice-state.ts';
 
 export function table(rows: Array<[string, string | number]>): string {
@@ -32,4 +33,23 @@ export function formatStatus(s: CampaignStatus): string {
 export function oneLineStatus(s: CampaignStatus): string {
   const c = s.counts;
   return `sent ${c.sent + c.delivered}  postal ${c.postal_queued}  queued ${c.pending + c.queued}  sending ${c.sending}  review ${c.needs_review}  | ${s.ratePerSec}/s  ETA ${s.emailPhaseDone ? 'done' : duration(s.etaSeconds)}`;
+}
+
+/** Past this many lines the import report is summarised; --json keeps every line. */
+const REPORT_LINES = 30;
+
+export function importReportText(report: ImportReport): string {
+  const issues = [
+    ...report.rejected.map((r) => ({ line: r.line, text: `rejected: ${r.field}: ${r.reason}` })),
+    ...report.duplicates.map((r) => ({ line: r.line, text: `duplicate: ${r.field}: ${r.reason}` })),
+    ...report.warnings.map((r) => ({ line: r.line, text: `warning: ${r.field}: ${r.reason}` })),
+  ].sort((a, b) => a.line - b.line);
+  const rejectedLines = new Set(report.rejected.map((r) => r.line)).size;
+  const lines = [
+    `${report.file}: ${report.rows} rows: ${report.accepted} accepted, ${report.duplicates.length} duplicates, ${rejectedLines} rejected, ${report.warnings.length} warnings`,
+    ...report.droppedColumns.map((c) => `  column ${c}: looks like card data; not stored`),
+    ...issues.slice(0, REPORT_LINES).map((i) => `  ${report.file}:${i.line}: ${i.text}`),
+  ];
+  if (issues.length > REPORT_LINES) lines.push(`  … and ${issues.length - REPORT_LINES} more (${report.duplicates.length} duplicates, ${rejectedLines} rejected, ${report.warnings.length} warnings in all); --json lists every one`);
+  return lines.join('\n');
 }

@@ -1,10 +1,6 @@
 // `notice vendor | batches | address`: the postal route, for operators.
 /* eslint-disable no-console -- this is the CLI's own output */
 import type { Command } from 'commander';
-import { closeBatch } from '../postal/close-batch.ts';
-import { fixAddress } from '../postal/address-fix.ts';
-import { addVendor, vendorByName } from '../postal/vendor-store.ts';
-import { enqueuePostal } from '../producer/enqueue.ts';
 import { UsageError, positiveInt, withApp } from './common.ts';
 
 export function addPostalCommands(program: Command): void {
@@ -14,6 +10,7 @@ export function addPostalCommands(program: Command): void {
     .argument('<name>', 'vendor name')
     .action((name: string) =>
       withApp(async (app) => {
+        const { addVendor, vendorByName } = await import('../postal/vendor-store.ts');
         if (await vendorByName(app.db, name)) throw new UsageError(`vendor "${name}" exists already`);
         const v = await addVendor(app.db, name);
         console.log(v.token);
@@ -29,6 +26,7 @@ export function addPostalCommands(program: Command): void {
     .option('--campaign <id>', 'only this campaign', positiveInt)
     .action((o: { campaign?: number }) =>
       withApp(async (app) => {
+        const { closeBatch } = await import('../postal/close-batch.ts');
         const { rows } = await app.db.query(`select id from batches where status in ('open', 'closing') and size > 0 and ($1::bigint is null or campaign_id = $1) order by id`, [o.campaign ?? null]);
         for (const r of rows) {
           const res = await closeBatch({ db: app.db, templates: app.templates, fontPath: app.config.PDF_FONT, returnAddress: app.config.RETURN_ADDRESS }, r.id);
@@ -51,6 +49,7 @@ export function addPostalCommands(program: Command): void {
     .option('--name <text>')
     .action((id: number, o: { postalCode?: string; prefecture?: string; city?: string; line1?: string; line2?: string; name?: string }) =>
       withApp(async (app) => {
+        const [{ fixAddress }, { enqueuePostal }] = await Promise.all([import('../postal/address-fix.ts'), import('../producer/enqueue.ts')]);
         const r = await fixAddress(app.db, id, { postal_code: o.postalCode, prefecture: o.prefecture, city: o.city, address_line1: o.line1, address_line2: o.line2, name: o.name }, (n) => enqueuePostal(app.queues, n));
         console.log(`notice ${id}: address corrected; ${r.requeued ? 'back on the postal route' : `state stays ${r.state}`}`);
       }),

@@ -4,16 +4,11 @@
 // exits 1 with one line. SIGTERM/SIGINT stop taking work and let what is in flight finish.
 /* eslint-disable no-console -- this is the CLI's own output */
 import type { Command } from 'commander';
-import { assertProductionSafe, loadConfig } from '../config.ts';
-import { makeApp, type App } from '../app.ts';
-import { ALL_QUEUES, startWorkers } from '../worker-runner.ts';
-import { confirmSnsSubscription, fetchSnsCert, makeSnsVerifier } from '../bounces/sns.ts';
-import { buildServer } from '../http/server.ts';
-import { startReceiverFor } from '../bounces/receiver.ts';
-import { listenError } from '../dependencies.ts';
+import type { App } from '../app.ts';
+import { ALL_QUEUE_NAMES } from '../../queues/names.ts';
 import { UsageError, positiveInt } from './common.ts';
-import { startMetricsServer } from '../metrics/metrics-server.ts';
-import { withProcessMetrics } from '../metrics/worker-metrics.ts';
+
+const ALL_QUEUES: string[] = ALL_QUEUE_NAMES;
 
 interface Running {
   close(): Promise<void>;
@@ -21,6 +16,7 @@ interface Running {
 
 /** Start, report, run until a signal, stop. A failed start closes what it opened and rethrows. */
 async function runProcess(name: string, start: (app: App) => Promise<{ running: Running; started: string }>): Promise<void> {
+  const [{ assertProductionSafe, loadConfig }, { makeApp }] = await Promise.all([import('../config.ts'), import('../app.ts')]);
   const config = loadConfig();
   assertProductionSafe(config);
   const app = makeApp(config, { mode: 'process' });
@@ -60,6 +56,9 @@ export function addProcessCommands(program: Command): void {
       if (unknown.length) throw new UsageError(`unknown queue(s): ${unknown.join(', ')} (known: ${ALL_QUEUES.join(', ')})`);
       if (o.metricsPort !== undefined && (!Number.isInteger(o.metricsPort) || o.metricsPort < 0 || o.metricsPort > 65535)) throw new UsageError('--metrics-port is a port number (0 = none)');
       return runProcess('worker', async (app) => {
+        const [{ startWorkers }, { startMetricsServer }, { withProcessMetrics }] = await Promise.all([
+          import('../worker-runner.ts'), import('../metrics/metrics-server.ts'), import('../metrics/worker-metrics.ts'),
+        ]);
         const c = app.config;
         const port = o.metricsPort ?? c.WORKER_METRICS_PORT;
         const metrics = port > 0
@@ -85,6 +84,9 @@ export function addProcessCommands(program: Command): void {
     .option('--port <n>', 'port (default HTTP_PORT)', positiveInt)
     .action((o: { port?: number }) =>
       runProcess('serve', async (app) => {
+        const [{ confirmSnsSubscription, fetchSnsCert, makeSnsVerifier }, { buildServer }, { listenError }] = await Promise.all([
+          import('../bounces/sns.ts'), import('../http/server.ts'), import('../dependencies.ts'),
+        ]);
         const c = app.config;
         const port = o.port ?? c.HTTP_PORT;
         const sns = makeSnsVerifier({ allowedTopics: c.SNS_TOPIC_ARNS.split(',').map((s) => s.trim()).filter(Boolean), fetchCert: fetchSnsCert });
@@ -105,6 +107,7 @@ export function addProcessCommands(program: Command): void {
     .option('--port <n>', 'port (default BOUNCE_SMTP_PORT)', positiveInt)
     .action((o: { port?: number }) =>
       runProcess('receive', async (app) => {
+        const { startReceiverFor } = await import('../bounces/receiver.ts');
         const port = o.port ?? app.config.BOUNCE_SMTP_PORT;
         if (!port) throw new UsageError('BOUNCE_SMTP_PORT is 0 (off): give --port or set it');
         const receiver = await startReceiverFor(app, port);

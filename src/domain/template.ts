@@ -26,9 +26,11 @@ export interface TemplateSet {
 }
 
 export class TemplateError extends Error {
-  constructor(readonly problems: string[]) {
+  readonly problems: string[];
+  constructor(problems: string[]) {
     super(`template set is not usable:\n  ${problems.join('\n  ')}`);
     this.name = 'TemplateError';
+    this.problems = problems;
   }
 }
 

@@ -34,9 +34,13 @@ export interface ImportReport {
 }
 
 export class ImportFileError extends Error {
-  constructor(readonly file: string, readonly line: number, message: string) {
+  readonly file: string;
+  readonly line: number;
+  constructor(file: string, line: number, message: string) {
     super(line > 0 ? `${file}: line ${line}: ${message}` : `${file}: ${message}`);
     this.name = 'ImportFileError';
+    this.file = file;
+    this.line = line;
   }
 }
 

@@ -22,9 +22,11 @@ export interface SendResult {
 }
 
 export class SendFailureError extends Error {
-  constructor(readonly failure: SendFailure, options?: { cause?: unknown }) {
+  readonly failure: SendFailure;
+  constructor(failure: SendFailure, options?: { cause?: unknown }) {
     super(failure.message, options);
     this.name = 'SendFailureError';
+    this.failure = failure;
   }
 }
 

@@ -15,7 +15,12 @@ export interface AddressFields {
   name?: string;
 }
 
-export class AddressFixError extends Error {}
+export class AddressFixError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'AddressFixError';
+  }
+}
 
 export async function fixAddress(db: Db, noticeId: number, fields: AddressFields, enqueuePostal: (n: NoticeRef[]) => Promise<void>): Promise<{ state: string; requeued: boolean }> {
   const n = await getNotice(db, noticeId);

@@ -8,9 +8,11 @@ import { isCalendarDate } from '../domain/deadline.ts';
 import type { NoticeRef } from '../producer/enqueue.ts';
 
 export class VendorError extends Error {
-  constructor(readonly statusCode: number, message: string) {
+  readonly statusCode: number;
+  constructor(statusCode: number, message: string) {
     super(message);
     this.name = 'VendorError';
+    this.statusCode = statusCode;
   }
 }
 
