@@ -16,7 +16,7 @@ import { migrate } from '../src/db/migrate.ts';
 import { importCsv } from '../src/import/importer.ts';
 import { writeDemoCsv } from '../src/cli/demo-data.ts';
 import { makeSmtpTransport } from '../src/mail/smtp.ts';
-import { launch } from '../src/producer/campaign-control.ts';
+import { launch, steeringDeps } from '../src/producer/campaign-control.ts';
 import { campaignStatus } from '../src/producer/campaign-status.ts';
 import { createCampaignFromDir } from '../src/templates/create-campaign.ts';
 
@@ -110,7 +110,7 @@ async function main() {
     await new Promise((r) => setTimeout(r, 1500)); // let the worker start before the clock does
     const memory: Array<[number, number]> = [];
     t0 = Date.now();
-    await launch({ db: app.db, queues: app.queues, pageSize: 1000 }, c.id);
+    await launch(steeringDeps(app), c.id);
     for (;;) {
       const s = (await campaignStatus(app.db, c.id))!;
       memory.push([s.counts.sent, rssMb(worker.pid!)]);

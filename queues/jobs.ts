@@ -2,7 +2,12 @@
 import { z } from 'zod';
 
 export const emailJobSchema = z.object({ noticeId: z.number().int().positive(), campaignId: z.number().int().positive() }).strict();
+export const emailChunkJobSchema = z.object({ campaignId: z.number().int().positive(), noticeIds: z.array(z.number().int().positive()).min(1).max(1000) }).strict();
+export type EmailChunkJob = z.infer<typeof emailChunkJobSchema>;
+
+/** The email queue carries single notices (retries, the reconciler) and chunks (the relay). */
 export type EmailJob = z.infer<typeof emailJobSchema>;
+export type EmailQueueJob = EmailJob | EmailChunkJob;
 
 export const postalJobSchema = z.object({ noticeId: z.number().int().positive(), campaignId: z.number().int().positive() }).strict();
 export type PostalJob = z.infer<typeof postalJobSchema>;

@@ -1,10 +1,10 @@
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { QUEUE } from './names.ts';
-import type { BounceJob, EmailJob, PostalJob, PrintJob } from './jobs.ts';
+import type { BounceJob, EmailQueueJob, PostalJob, PrintJob } from './jobs.ts';
 
 export interface Queues {
-  email: Queue<EmailJob>;
+  email: Queue<EmailQueueJob>;
   postal: Queue<PostalJob>;
   bounce: Queue<BounceJob>;
   print: Queue<PrintJob>;
@@ -23,7 +23,7 @@ export const defaultJobOptions = {
 } as const;
 
 export function makeQueues(connection: Redis, prefix: string): Queues {
-  const email = new Queue<EmailJob>(QUEUE.email, { connection, prefix, defaultJobOptions });
+  const email = new Queue<EmailQueueJob>(QUEUE.email, { connection, prefix, defaultJobOptions });
   const postal = new Queue<PostalJob>(QUEUE.postal, { connection, prefix, defaultJobOptions });
   const bounce = new Queue<BounceJob>(QUEUE.bounce, { connection, prefix, defaultJobOptions });
   const print = new Queue<PrintJob>(QUEUE.print, { connection, prefix, defaultJobOptions });

@@ -1,14 +1,17 @@
-// `notice worker`: the email, bounce, postal and print workers, the periodic reconciler, the
-// global rate limit and a heartbeat, in one stateless process that listens on no port of its own
+// `notice worker`: the email, bounce, postal and print workers, the relay's top-up, the periodic
+// reconciler and a heartbeat, in one stateless process that listens on no port of its own
 // but its optional /metrics (the bounce receiver is `notice receive`). Run as many as needed,
 // several per machine; they coordinate through Redis and Postgres only.
 import { hostname } from 'node:os';
 import { randomBytes } from 'node:crypto';
 import type { Worker } from 'bullmq';
 import type { App } from './app.ts';
-import { makeNoticeSender, type SendOutcome } from './mail/send-notice.ts';
+import { makeNoticeSender, type NoticeSender } from './mail/send-notice.ts';
 import { makeSentRecorder } from './mail/sent-recorder.ts';
-import { enqueueBounce, enqueueCloseBatch, enqueueEmail, enqueuePostal } from './producer/enqueue.ts';
+import { enqueueBounce, enqueueCloseBatch, enqueueEmail, enqueueEmailLater, enqueuePostal } from './producer/enqueue.ts';
+import { topUpExclusive } from './producer/relay.ts';
+import { steeringDeps } from './producer/campaign-control.ts';
+import { makeSendRateLimiter } from './mail/rate-limiter.ts';
 import { reconcileExclusive } from './producer/reconciler.ts';
 import { makeEmailWorker } from '../workers/email-worker.ts';
 import { makeBounceWorker, makePostalWorker, makePrintWorker } from '../workers/postal-workers.ts';
@@ -38,18 +41,13 @@ export interface WorkerOptions {
 
 const HEARTBEAT_MS = 5000;
 
-export async function applyGlobalRateLimit(app: App): Promise<void> {
-  const rate = app.config.SEND_RATE_PER_SEC;
-  if (rate > 0) await app.queues.email.setGlobalRateLimit(rate, 1000);
-  else await app.queues.email.removeGlobalRateLimit();
-}
-
 export const ALL_QUEUES: string[] = ALL_QUEUE_NAMES;
 
-async function emailSender(app: App) {
+async function emailSender(app: App, maxInFlight: number): Promise<NoticeSender> {
   const c = app.config;
   const m = app.metrics;
-  const send = makeNoticeSender({
+  const limiter = makeSendRateLimiter(app.redis, { keyPrefix: c.QUEUE_PREFIX, perSecond: c.SEND_RATE_PER_SEC });
+  return makeNoticeSender({
     db: app.db,
     transport: await app.transport(),
     templates: app.templates,
@@ -67,14 +65,11 @@ async function emailSender(app: App) {
       m.sendSeconds.observe({ result: e.failureClass ? 'failed' : 'accepted' }, e.seconds);
       if (e.failureClass) m.sendFailures.inc({ class: e.failureClass });
     },
+    acquire: () => limiter.acquire(),
+    throttle: (ms) => limiter.pause(ms),
+    maxInFlight,
     log: app.log.child({ queue: 'email' }),
   });
-  return async (noticeId: number): Promise<SendOutcome> => {
-    const outcome = await send(noticeId);
-    m.sends.inc({ outcome: outcome.kind });
-    if (outcome.kind === 'throttled') m.throttled.inc();
-    return outcome;
-  };
 }
 
 export async function startWorkers(app: App, opts: WorkerOptions = {}): Promise<RunningWorkers> {
@@ -86,8 +81,17 @@ export async function startWorkers(app: App, opts: WorkerOptions = {}): Promise<
   const closeDue = (batchId: number) => enqueueCloseBatch(app.queues, batchId);
   const workers: Worker[] = [];
   if (names.includes('email')) {
-    await applyGlobalRateLimit(app);
-    workers.push(makeEmailWorker({ ...common, queues: app.queues, sendNotice: await emailSender(app) }));
+    // Sends in flight are capped by `concurrency`; a few chunk jobs at once keep that many busy.
+    workers.push(makeEmailWorker({
+      ...common,
+      concurrency: Math.max(3, Math.ceil((3 * concurrency) / c.EMAIL_CHUNK_SIZE)),
+      sender: await emailSender(app, concurrency),
+      retryLater: (items) => enqueueEmailLater(app.queues, items),
+      observe: (outcome) => {
+        m.sends.inc({ outcome: outcome.kind });
+        if (outcome.kind === 'throttled') m.throttled.inc();
+      },
+    }));
   }
   if (names.includes('bounce')) {
     const deps = {
@@ -135,14 +139,20 @@ export async function startWorkers(app: App, opts: WorkerOptions = {}): Promise<
   const beatTimer = setInterval(() => void heartbeat(), HEARTBEAT_MS);
   beatTimer.unref();
 
+  // The relay's window: one process at a time tops it up (an advisory lock decides which).
+  let topping: Promise<unknown> = Promise.resolve();
+  const topUpTimer = names.includes('email') ? setInterval(() => {
+    topping = topUpExclusive(steeringDeps(app)).catch((err) => app.log.error({ err: (err as Error).message }, 'relay top-up failed'));
+  }, c.RELAY_TOPUP_MS) : null;
+  topUpTimer?.unref();
+
   let timer: NodeJS.Timeout | null = null;
   let running: Promise<unknown> = Promise.resolve();
   if (opts.reconcile !== false) {
     const tick = () => {
       running = (async () => {
         try {
-          await applyGlobalRateLimit(app); // Redis may have lost it
-          const r = await reconcileExclusive({ db: app.db, queues: app.queues, redis: app.redis, pageSize: 1000, leaseMs: c.SEND_LEASE_MS });
+          const r = await reconcileExclusive({ ...steeringDeps(app), pageSize: 1000 });
           if (r && (r.email || r.postal)) {
             m.requeued.inc({ queue: 'email' }, r.email);
             m.requeued.inc({ queue: 'postal' }, r.postal);
@@ -170,6 +180,8 @@ export async function startWorkers(app: App, opts: WorkerOptions = {}): Promise<
     async close() {
       clearInterval(beatTimer);
       if (timer) clearInterval(timer);
+      if (topUpTimer) clearInterval(topUpTimer);
+      await topping;
       await Promise.all(workers.map((w) => w.close()));
       await running;
       await leave(app.db, id).catch(() => {});

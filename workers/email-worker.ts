@@ -1,36 +1,52 @@
-// Thin: parse the job, ask the sender, map the outcome to BullMQ.
-import { DelayedError, RateLimitError, Worker, type Job } from 'bullmq';
+// Thin: parse the job, ask the sender, map the outcomes to BullMQ. A chunk (the relay's window)
+// completes when each of its people has an outcome; those to try again later get a job of their
+// own (delayed, deterministic id). A single notice that must wait is moved back to delayed.
+import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
-import { emailJobSchema, type EmailJob } from '../queues/jobs.ts';
-import { QUEUE } from '../queues/names.ts';
-import type { Queues } from '../queues/queues.ts';
-import type { SendOutcome } from '../src/mail/send-notice.ts';
+import { emailChunkJobSchema, emailJobSchema, type EmailQueueJob } from '../queues/jobs.ts';
+import { JOB, QUEUE } from '../queues/names.ts';
+import type { NoticeSender, SendOutcome } from '../src/mail/send-notice.ts';
 
 export interface EmailWorkerOptions {
   connection: Redis;
   prefix: string;
+  /** Jobs in flight at once (each may hold a chunk of people). */
   concurrency: number;
   lockMs: number;
-  queues: Queues;
-  sendNotice: (noticeId: number) => Promise<SendOutcome>;
+  sender: NoticeSender;
+  /** Try these people again later, each in a job of its own. */
+  retryLater: (items: Array<{ noticeId: number; campaignId: number; delayMs: number }>) => Promise<void>;
+  /** Told each outcome (metrics). */
+  observe?: (outcome: SendOutcome) => void;
 }
 
-export function makeEmailWorker(o: EmailWorkerOptions): Worker<EmailJob, SendOutcome> {
-  return new Worker<EmailJob, SendOutcome>(
+export type EmailJobResult = Record<string, number>;
+
+export function makeEmailWorker(o: EmailWorkerOptions): Worker<EmailQueueJob, EmailJobResult> {
+  return new Worker<EmailQueueJob, EmailJobResult>(
     QUEUE.email,
-    async (job: Job<EmailJob>, token?: string) => {
+    async (job: Job<EmailQueueJob>, token?: string) => {
+      if (job.name === JOB.sendChunk) {
+        const { campaignId, noticeIds } = emailChunkJobSchema.parse(job.data);
+        const results = await o.sender.sendMany(noticeIds);
+        const later = results.flatMap(({ id, outcome }) => (outcome.kind === 'retry' || outcome.kind === 'throttled' ? [{ noticeId: id, campaignId, delayMs: outcome.delayMs }] : []));
+        if (later.length) await o.retryLater(later);
+        const tally: EmailJobResult = {};
+        for (const r of results) {
+          o.observe?.(r.outcome);
+          tally[r.outcome.kind] = (tally[r.outcome.kind] ?? 0) + 1;
+        }
+        return tally;
+      }
       const { noticeId } = emailJobSchema.parse(job.data);
-      const outcome = await o.sendNotice(noticeId);
-      if (outcome.kind === 'retry') {
+      const outcome = await o.sender.sendOne(noticeId);
+      o.observe?.(outcome);
+      if (outcome.kind === 'retry' || outcome.kind === 'throttled') {
         // Retries are counted in Postgres (notices.attempts), not by BullMQ: a delayed job keeps its id.
         await job.moveToDelayed(Date.now() + outcome.delayMs, token);
         throw new DelayedError();
       }
-      if (outcome.kind === 'throttled') {
-        await o.queues.email.rateLimit(outcome.delayMs);
-        throw new RateLimitError();
-      }
-      return outcome;
+      return { [outcome.kind]: 1 };
     },
     {
       connection: o.connection,

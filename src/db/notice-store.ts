@@ -108,16 +108,19 @@ export type ClaimedNotice = TransitionedRow & {
 
 /**
  * The claim: queued (or sending past its lease) → sending, only while the campaign runs, with
- * what the send needs (campaign, suppression) in the same round trip.
+ * what the send needs (campaign, suppression) in the same round trip. Many at once (a chunk of
+ * the relay's window) in one statement; a notice claimed by someone else is not returned.
  */
-export async function claimForSend(db: Queryable, noticeId: number, leaseMs: number): Promise<ClaimedNotice | null> {
+export async function claimForSend(db: Queryable, noticeIds: readonly number[], leaseMs: number): Promise<ClaimedNotice[]> {
+  if (!noticeIds.length) return [];
   const { rows } = await db.query({
     name: 'claim-for-send',
     text: `with o as (
        select n.id, n.state as from_state from notices n
        join campaigns c on c.id = n.campaign_id and c.state = 'running'
-       where n.id = $1 and (n.state = 'queued' or (n.state = 'sending' and n.claimed_at < now() - make_interval(secs => $2::double precision / 1000)))
-       for update of n
+       where n.id = any($1::bigint[]) and (n.state = 'queued' or (n.state = 'sending' and n.claimed_at < now() - make_interval(secs => $2::double precision / 1000)))
+       order by n.id
+       for update of n skip locked
      ), u as (
        update notices n set state = 'sending', channel = 'email', attempts = n.attempts + 1, claimed_at = now(), updated_at = now()
        from o where n.id = o.id returning n.*, o.from_state
@@ -128,10 +131,20 @@ export async function claimForSend(db: Queryable, noticeId: number, leaseMs: num
      select u.*, c.name as campaign_name, c.template_version as campaign_template_version, c.extra_vars as campaign_extra_vars,
             c.outage_since is not null as campaign_in_outage,
             exists (select 1 from suppressions s where s.email_normalized = u.email_normalized) as suppressed
-     from u join campaigns c on c.id = u.campaign_id`,
-    values: [noticeId, leaseMs],
+     from u join campaigns c on c.id = u.campaign_id order by u.id`,
+    values: [noticeIds, leaseMs],
   });
-  return (rows[0] as ClaimedNotice) ?? null;
+  return rows as ClaimedNotice[];
+}
+
+/** Where the notices a claim did not take are, and their campaign's state (why not). */
+export async function statesOf(db: Queryable, noticeIds: readonly number[]): Promise<Array<{ id: number; campaign_id: number; state: NoticeState; campaign_state: string }>> {
+  if (!noticeIds.length) return [];
+  const { rows } = await db.query(
+    `select n.id, n.campaign_id, n.state, c.state as campaign_state from notices n join campaigns c on c.id = n.campaign_id where n.id = any($1::bigint[])`,
+    [noticeIds],
+  );
+  return rows;
 }
 
 export async function getNotice(db: Queryable, id: number): Promise<NoticeRow | null> {

@@ -1,9 +1,11 @@
-// Sending one notice: claim it, build the message, send, and record what happened. The worker maps
-// the outcome to BullMQ; this file decides. Postgres is the truth: the claim is a conditional
-// UPDATE, so a job that runs twice sends once.
+// Sending notices: claim them (a chunk of the relay's window in one statement), build each
+// message, send, and record what happened. The worker maps the outcomes to BullMQ; this file
+// decides. Postgres is the truth: the claim is a conditional UPDATE, so a job that runs twice
+// sends once. Sends in flight per process are capped (WORKER_CONCURRENCY) and every send first
+// takes a token from the global rate limit.
 import type { Db } from '../db/pool.ts';
-import { chargeMessageError, clearOutage, getCampaign, noteOutage, pauseBySystem } from '../db/campaign-store.ts';
-import { claimForSend, getNotice, suppress, transition, type NoticeRow } from '../db/notice-store.ts';
+import { chargeMessageError, clearOutage, noteOutage, pauseBySystem } from '../db/campaign-store.ts';
+import { claimForSend, statesOf, suppress, transition, type ClaimedNotice, type NoticeRow } from '../db/notice-store.ts';
 import { retryDelayMs } from '../domain/backoff.ts';
 import { classifySendError } from '../domain/send-error.ts';
 import { redactAddresses } from '../domain/redact.ts';
@@ -46,20 +48,48 @@ export interface NoticeSenderDeps {
   recordSent: (r: SentRecord) => Promise<boolean>;
   /** Told how long each send took and, when it failed, its class (metrics). */
   observe?: (e: { seconds: number; failureClass?: string }) => void;
+  /** Wait for a token of the global send rate (across every worker); resolves at once when unlimited. */
+  acquire?: () => Promise<void>;
+  /** The provider throttled us: everyone waits this long before the next send. */
+  throttle?: (ms: number) => Promise<void>;
+  /** Sends in flight in this process at most. */
+  maxInFlight: number;
   log: Logger;
 }
 
-export function makeNoticeSender(d: NoticeSenderDeps) {
+/** At most `max` of fn() at a time; the rest wait in order. */
+export function makeSemaphore(max: number) {
+  let active = 0;
+  const waiting: Array<() => void> = [];
+  return async function run<T>(fn: () => Promise<T>): Promise<T> {
+    if (active >= max) await new Promise<void>((r) => waiting.push(r));
+    active++;
+    try {
+      return await fn();
+    } finally {
+      active--;
+      waiting.shift()?.();
+    }
+  };
+}
+
+export interface NoticeSender {
+  /** One notice (a retry, the reconciler's). */
+  sendOne(noticeId: number): Promise<SendOutcome>;
+  /** A chunk of one campaign's notices: claimed together, sent side by side. */
+  sendMany(noticeIds: readonly number[]): Promise<Array<{ id: number; outcome: SendOutcome }>>;
+}
+
+export function makeNoticeSender(d: NoticeSenderDeps): NoticeSender {
+  const inFlight = makeSemaphore(Math.max(1, d.maxInFlight));
   const toPostal = async (n: NoticeRow, from: 'sending' | 'queued', reason: string, detail: Record<string, unknown> = {}) => {
     const moved = await transition(d.db, { ids: [n.id], from: [from], to: 'postal_queued', channel: 'postal', detail: { reason, ...detail }, also: 'unclaim' });
     if (moved.length) await d.enqueuePostal(moved);
     return { kind: 'postal', reason } as const;
   };
 
-  return async function sendNotice(noticeId: number): Promise<SendOutcome> {
-    const n = await claimForSend(d.db, noticeId, d.policy.leaseMs);
-    if (!n) return whyNotClaimed(d.db, noticeId, d.policy.leaseMs);
-    const log = d.log.child({ noticeId, campaignId: n.campaign_id, attempt: n.attempts });
+  async function sendClaimed(n: ClaimedNotice): Promise<SendOutcome> {
+    const log = d.log.child({ noticeId: n.id, campaignId: n.campaign_id, attempt: n.attempts });
 
     if (!n.email_normalized) return toPostal(n, 'sending', 'no_email');
     if (n.suppressed) return toPostal(n, 'sending', 'suppressed');
@@ -76,6 +106,7 @@ export function makeNoticeSender(d: NoticeSenderDeps) {
     }
 
     let result;
+    await d.acquire?.();
     const started = performance.now();
     try {
       result = await d.transport.send(message);
@@ -105,6 +136,7 @@ export function makeNoticeSender(d: NoticeSenderDeps) {
         }
         case 'throttled':
           await transition(d.db, { ids: [n.id], from: ['sending'], to: 'queued', detail, also: 'refund-attempt' });
+          await d.throttle?.(d.policy.throttleBackoffMs);
           return { kind: 'throttled', delayMs: d.policy.throttleBackoffMs };
         case 'message':
           await transition(d.db, { ids: [n.id], from: ['sending'], to: 'needs_review', detail, set: { last_error: c.reply }, also: 'unclaim' });
@@ -126,22 +158,44 @@ export function makeNoticeSender(d: NoticeSenderDeps) {
     if (!recorded) log.warn('notice changed state while sending; accepted send not recorded as sent');
     if (n.campaign_in_outage) await clearOutage(d.db, n.campaign_id);
     return { kind: 'sent' };
+  }
+
+  async function sendMany(noticeIds: readonly number[]): Promise<Array<{ id: number; outcome: SendOutcome }>> {
+    const claimed = await claimForSend(d.db, noticeIds, d.policy.leaseMs);
+    const taken = new Set(claimed.map((n) => n.id));
+    const others = await whyNotClaimed(d.db, noticeIds.filter((id) => !taken.has(id)), d.policy.leaseMs);
+    const sent = await Promise.all(claimed.map(async (n) => ({ id: n.id, outcome: await inFlight(() => sendClaimed(n)) })));
+    return [...sent, ...others];
+  }
+
+  return {
+    sendMany,
+    async sendOne(noticeId) {
+      return (await sendMany([noticeId]))[0].outcome;
+    },
   };
 }
 
-async function whyNotClaimed(db: Db, noticeId: number, leaseMs: number): Promise<SendOutcome> {
-  const n = await getNotice(db, noticeId);
-  if (!n) return { kind: 'skipped', reason: 'no such notice' };
-  if (n.state === 'sending') return { kind: 'retry', delayMs: leaseMs, reason: 'claimed by another worker' };
-  if (n.state === 'queued') {
-    // Paused: the job ends, resume puts the person back. Cancelled (say, a retry of a send that
-    // was in flight at cancel): the person is cancelled now, not left waiting with no job.
-    const c = await getCampaign(db, n.campaign_id);
-    if (c?.state === 'cancelled') {
-      await transition(db, { ids: [n.id], from: ['queued'], to: 'cancelled', detail: { reason: 'campaign cancelled' } });
-      return { kind: 'skipped', reason: 'campaign cancelled' };
-    }
-    return { kind: 'skipped', reason: 'campaign not running' };
+/**
+ * The notices a claim did not take, and why: claimed by another worker (try again after its
+ * lease), their campaign paused (the job ends; resume puts them back) or cancelled (cancelled now,
+ * not left waiting with no job), or done already.
+ */
+async function whyNotClaimed(db: Db, noticeIds: readonly number[], leaseMs: number): Promise<Array<{ id: number; outcome: SendOutcome }>> {
+  if (!noticeIds.length) return [];
+  const rows = await statesOf(db, noticeIds);
+  const found = new Set(rows.map((r) => r.id));
+  const out: Array<{ id: number; outcome: SendOutcome }> = noticeIds.filter((id) => !found.has(id)).map((id) => ({ id, outcome: { kind: 'skipped', reason: 'no such notice' } }));
+  const toCancel = rows.filter((r) => r.state === 'queued' && r.campaign_state === 'cancelled').map((r) => r.id);
+  if (toCancel.length) await transition(db, { ids: toCancel, from: ['queued'], to: 'cancelled', detail: { reason: 'campaign cancelled' } });
+  for (const r of rows) {
+    const outcome: SendOutcome = r.state === 'sending'
+      ? { kind: 'retry', delayMs: leaseMs, reason: 'claimed by another worker' }
+      : r.state !== 'queued' ? { kind: 'skipped', reason: `already ${r.state}` }
+      : r.campaign_state === 'cancelled' ? { kind: 'skipped', reason: 'campaign cancelled' }
+      : r.campaign_state === 'running' ? { kind: 'skipped', reason: 'being claimed by another worker' }
+      : { kind: 'skipped', reason: 'campaign not running' };
+    out.push({ id: r.id, outcome });
   }
-  return { kind: 'skipped', reason: `already ${n.state}` };
+  return out;
 }

@@ -6,7 +6,7 @@ import { getCampaign, setCampaignState, type CampaignRow } from '../db/campaign-
 import { transition } from '../db/notice-store.ts';
 import { campaignStep, type CampaignState, type CampaignVerb } from '../domain/campaign-state.ts';
 import { CANCELLABLE } from '../domain/notice-state.ts';
-import { relayPending, type RelayDeps, type RelayProgress } from './relay.ts';
+import { relayPending, rewindRelay, type RelayDeps, type RelayProgress } from './relay.ts';
 import { reconcile, type ReconcileDeps } from './reconciler.ts';
 import type { App } from '../app.ts';
 
@@ -77,6 +77,8 @@ export async function pause(db: Db, id: number, who: Actor = { actor: 'cli' }, r
  */
 export async function resume(d: RelayDeps & ReconcileDeps, id: number, who: Actor = { actor: 'cli' }, onPage?: (p: RelayProgress) => void): Promise<SteerResult & { relay: RelayProgress }> {
   const r = await step(d.db, id, 'resume', who.actor, null);
+  // Jobs that ran while paused ended without sending: the relay goes through the campaign again.
+  if (r.changed) await rewindRelay(d.db, id);
   const relay = await relayPending(d, id, onPage);
   const back = await reconcile(d, id);
   relay.requeued += back.email + back.postal;
@@ -117,5 +119,6 @@ export async function cancelLeftovers(db: Db, id: number, pageSize = 5000): Prom
 
 /** What launch and resume need, from the app. */
 export function steeringDeps(app: Pick<App, 'db' | 'queues' | 'redis' | 'config'>): RelayDeps & ReconcileDeps {
-  return { db: app.db, queues: app.queues, redis: app.redis, pageSize: app.config.RELAY_PAGE_SIZE, leaseMs: app.config.SEND_LEASE_MS };
+  const c = app.config;
+  return { db: app.db, queues: app.queues, redis: app.redis, pageSize: c.RELAY_PAGE_SIZE, leaseMs: c.SEND_LEASE_MS, window: Math.max(c.RELAY_WINDOW, c.EMAIL_CHUNK_SIZE), chunkSize: c.EMAIL_CHUNK_SIZE };
 }

@@ -18,6 +18,26 @@ export async function enqueueEmail(queues: Queues, notices: readonly NoticeRef[]
   }
 }
 
+/** People to try again later, each in a job of its own (its delay its own). */
+export async function enqueueEmailLater(queues: Queues, items: ReadonlyArray<{ noticeId: number; campaignId: number; delayMs: number }>): Promise<void> {
+  for (let i = 0; i < items.length; i += CHUNK) {
+    await queues.email.addBulk(
+      items.slice(i, i + CHUNK).map((n) => ({ name: JOB.sendEmail, data: { noticeId: n.noticeId, campaignId: n.campaignId }, opts: { jobId: jobId.email(n.noticeId), delay: n.delayMs || undefined } })),
+    );
+  }
+}
+
+/** People of one campaign, in id order, as jobs of up to `chunkSize` each. */
+export async function enqueueEmailChunks(queues: Queues, campaignId: number, noticeIds: readonly number[], chunkSize: number): Promise<number> {
+  const jobs = [];
+  for (let i = 0; i < noticeIds.length; i += chunkSize) {
+    const ids = noticeIds.slice(i, i + chunkSize);
+    jobs.push({ name: JOB.sendChunk, data: { campaignId, noticeIds: ids }, opts: { jobId: jobId.chunk(campaignId, ids[0]) } });
+  }
+  for (let i = 0; i < jobs.length; i += CHUNK) await queues.email.addBulk(jobs.slice(i, i + CHUNK));
+  return jobs.length;
+}
+
 export async function enqueuePostal(queues: Queues, notices: readonly NoticeRef[]): Promise<void> {
   for (let i = 0; i < notices.length; i += CHUNK) {
     await queues.postal.addBulk(

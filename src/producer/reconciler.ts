@@ -1,14 +1,17 @@
 // Postgres alone must be enough to finish a campaign. The reconciler pages through notices that
-// should have a live job (queued, sending past its lease, postal_queued) in running campaigns and
-// re-enqueues those whose job Redis no longer has: flushed, lost, or never added after a crash.
+// should have a live job in running campaigns (queued ones the relay has passed, sending past its
+// lease, postal_queued) and re-enqueues those whose job Redis no longer has: flushed, lost, or
+// never added after a crash. Queued people the relay has not reached yet have no job by design;
+// the relay's window brings them (src/producer/relay.ts).
 import type { Redis } from 'ioredis';
 import type { Db } from '../db/pool.ts';
 import { jobId } from '../../queues/names.ts';
 import type { Queues } from '../../queues/queues.ts';
-import { enqueueEmail, enqueuePostal, type NoticeRef } from './enqueue.ts';
+import { enqueueEmailLater, enqueuePostal, type NoticeRef } from './enqueue.ts';
 import { transition } from '../db/notice-store.ts';
 import { CANCELLABLE } from '../domain/notice-state.ts';
 import { withClient } from '../db/pool.ts';
+import { queueDepth } from './relay.ts';
 
 export interface ReconcileResult {
   checked: number;
@@ -24,11 +27,14 @@ export interface ReconcileDeps {
   redis: Redis;
   pageSize: number;
   leaseMs: number;
+  /** The relay's window (people), and its chunk size: what is put back fits in the room left. */
+  window?: number;
+  chunkSize?: number;
 }
 
 const LOCK_KEY = 7_310_003;
 
-async function missingJobs(redis: Redis, queue: Queues['email'] | Queues['postal'], ids: string[]): Promise<boolean[]> {
+async function missingJobs(redis: Redis, queue: Queues['postal'], ids: string[]): Promise<boolean[]> {
   if (!ids.length) return [];
   const pipe = redis.pipeline();
   for (const id of ids) pipe.exists(queue.toKey(id));
@@ -36,27 +42,56 @@ async function missingJobs(redis: Redis, queue: Queues['email'] | Queues['postal
   return results.map(([err, n]) => !err && n === 0);
 }
 
+/**
+ * Every notice some email job in Redis speaks for: single jobs by their id (e-<notice>), chunks by
+ * their data. Bounded by the relay's window plus the retries waiting their turn.
+ */
+export async function liveEmailNotices(redis: Redis, queue: Queues['email']): Promise<Set<number>> {
+  const pipe = redis.pipeline();
+  for (const list of ['wait', 'active', 'paused']) pipe.lrange(queue.toKey(list), 0, -1);
+  for (const zset of ['prioritized', 'delayed']) pipe.zrange(queue.toKey(zset), '0', '-1');
+  const ids = ((await pipe.exec()) ?? []).flatMap(([, v]) => (v as string[] | null) ?? []);
+  const live = new Set<number>();
+  const chunks: string[] = [];
+  for (const id of ids) {
+    if (id.startsWith('e-')) live.add(Number(id.slice(2)));
+    else if (id.startsWith('c-')) chunks.push(id);
+  }
+  for (let i = 0; i < chunks.length; i += 500) {
+    const p = redis.pipeline();
+    for (const id of chunks.slice(i, i + 500)) p.hget(queue.toKey(id), 'data');
+    for (const [, data] of (await p.exec()) ?? []) {
+      if (typeof data === 'string') for (const n of (JSON.parse(data) as { noticeIds?: number[] }).noticeIds ?? []) live.add(n);
+    }
+  }
+  return live;
+}
+
 export async function reconcile(d: ReconcileDeps, campaignId?: number): Promise<ReconcileResult> {
   const result: ReconcileResult = { checked: 0, email: 0, postal: 0, cancelled: 0 };
+  const live = await liveEmailNotices(d.redis, d.queues.email);
+  // People put back on the email queue take the window's room like anyone else; the rest wait for
+  // the next round.
+  let room = d.window ? d.window - (await queueDepth(d.redis, d.queues, d.chunkSize ?? 1)) : Infinity;
   let cursor = 0;
   for (;;) {
     const { rows } = await d.db.query(
       `select n.id, n.campaign_id, n.state from notices n join campaigns c on c.id = n.campaign_id and c.state = 'running'
        where n.state in ('queued', 'sending', 'postal_queued') and n.id > $1 and ($2::bigint is null or n.campaign_id = $2)
          and (n.state <> 'sending' or n.claimed_at < now() - make_interval(secs => $3::double precision / 1000))
+         and (n.state <> 'queued' or n.id <= c.relay_cursor)
        order by n.id limit $4`,
       [cursor, campaignId ?? null, d.leaseMs, d.pageSize],
     );
     if (!rows.length) break;
     cursor = rows[rows.length - 1].id;
     result.checked += rows.length;
-    const email = rows.filter((r) => r.state !== 'postal_queued') as NoticeRef[];
+    const lostEmail = (rows.filter((r) => r.state !== 'postal_queued') as NoticeRef[]).filter((n) => !live.has(n.id)).slice(0, Math.max(0, room));
+    room -= lostEmail.length;
     const postal = rows.filter((r) => r.state === 'postal_queued') as NoticeRef[];
-    const emailMissing = await missingJobs(d.redis, d.queues.email, email.map((n) => jobId.email(n.id)));
     const postalMissing = await missingJobs(d.redis, d.queues.postal, postal.map((n) => jobId.postal(n.id)));
-    const lostEmail = email.filter((_, i) => emailMissing[i]);
     const lostPostal = postal.filter((_, i) => postalMissing[i]);
-    await enqueueEmail(d.queues, lostEmail);
+    await enqueueEmailLater(d.queues, lostEmail.map((n) => ({ noticeId: n.id, campaignId: n.campaign_id, delayMs: 0 })));
     await enqueuePostal(d.queues, lostPostal);
     result.email += lostEmail.length;
     result.postal += lostPostal.length;

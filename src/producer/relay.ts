@@ -1,14 +1,21 @@
-// The outbox relay. Pages through a campaign's pending notices by id (keyset), marks each page
-// queued (or postal_queued for people email cannot reach) in one transaction, then enqueues it.
-// A crash between the commit and the enqueue leaves notices queued with no job: the reconciler
-// finds them. Run twice, it enqueues nobody twice: pending rows are taken only once, and job ids
-// are deterministic.
+// The outbox relay, windowed. Launch pages through a campaign's pending notices by id (keyset) and
+// marks each page queued (or postal_queued for people email cannot reach) in one transaction: all
+// of PostgreSQL's work, fast. Only a window of the queued people is ever in Redis: topUp() (every
+// worker runs it every RELAY_TOPUP_MS, one at a time across machines) adds chunk jobs until the
+// email queue holds RELAY_WINDOW people again, campaign by campaign (higher priority first), and
+// moves the campaign's relay_cursor past them. Redis holds the window, not the campaign.
+//
+// A crash between a page's commit and its enqueue, or Redis losing jobs, leaves people queued with
+// no job: the reconciler finds those the cursor has passed; the cursor itself covers the rest.
+// Run twice, nobody is sent twice: pending rows are taken only once, chunk job ids are
+// deterministic, and the claim is conditional.
 import type { Db } from '../db/pool.ts';
-import { withTransaction } from '../db/pool.ts';
+import { withClient, withTransaction } from '../db/pool.ts';
 import { getCampaign } from '../db/campaign-store.ts';
 import { transition } from '../db/notice-store.ts';
+import type { Redis } from 'ioredis';
 import type { Queues } from '../../queues/queues.ts';
-import { enqueueEmail, enqueuePostal, type NoticeRef } from './enqueue.ts';
+import { enqueueEmailChunks, enqueuePostal, type NoticeRef } from './enqueue.ts';
 
 export interface RelayProgress {
   queued: number;
@@ -19,10 +26,14 @@ export interface RelayProgress {
 export interface RelayDeps {
   db: Db;
   queues: Queues;
+  redis: Redis;
   pageSize: number;
+  /** People the email queue may hold (waiting or active); at least one chunk. */
+  window: number;
+  chunkSize: number;
 }
 
-/** pending → queued / postal_queued, page by page, while the campaign runs. */
+/** pending → queued / postal_queued, page by page, while the campaign runs; then a first window. */
 export async function relayPending(d: RelayDeps, campaignId: number, onPage?: (p: RelayProgress) => void): Promise<RelayProgress> {
   const progress: RelayProgress = { queued: 0, postal: 0, requeued: 0 };
   let cursor = 0;
@@ -48,12 +59,74 @@ export async function relayPending(d: RelayDeps, campaignId: number, onPage?: (p
       return { last: rows[rows.length - 1].id as number, email, postal };
     });
     if (!page) break;
-    await enqueueEmail(d.queues, page.email);
     await enqueuePostal(d.queues, page.postal);
     cursor = page.last;
     progress.queued += page.email.length;
     progress.postal += page.postal.length;
     onPage?.(progress);
   }
+  await topUpExclusive(d);
   return progress;
+}
+
+const TOPUP_LOCK = 7_310_006;
+
+/**
+ * People in the email queue that a worker will reach soon: waiting or active, not retries delayed
+ * for later. A chunk job counts as a full chunk, a single job as one (job ids say which).
+ */
+export async function queueDepth(redis: Redis, queues: Queues, chunkSize: number): Promise<number> {
+  const q = queues.email;
+  const [[, wait], [, active], [, prioritized]] = (await redis.pipeline().lrange(q.toKey('wait'), 0, -1).lrange(q.toKey('active'), 0, -1).zrange(q.toKey('prioritized'), '0', '-1').exec()) as Array<[Error | null, string[]]>;
+  let depth = 0;
+  for (const id of [...wait, ...active, ...prioritized]) depth += id.startsWith('c-') ? chunkSize : 1;
+  return depth;
+}
+
+/**
+ * Fill the window: running campaigns in priority order, each from its relay_cursor on. Returns
+ * the people added. Call it through topUpExclusive (one relay at a time).
+ */
+export async function topUp(d: RelayDeps): Promise<number> {
+  let room = d.window - (await queueDepth(d.redis, d.queues, d.chunkSize));
+  let added = 0;
+  if (room < d.chunkSize) return 0;
+  const { rows: campaigns } = await d.db.query(`select id, relay_cursor from campaigns where state = 'running' order by priority desc, id`);
+  for (const c of campaigns) {
+    while (room >= d.chunkSize) {
+      const want = Math.floor(room / d.chunkSize) * d.chunkSize;
+      const { rows } = await d.db.query(
+        `select id from notices where campaign_id = $1 and state = 'queued' and id > $2 order by id limit $3`,
+        [c.id, c.relay_cursor, want],
+      );
+      if (!rows.length) break;
+      const ids = rows.map((r) => r.id as number);
+      await enqueueEmailChunks(d.queues, c.id, ids, d.chunkSize);
+      c.relay_cursor = ids[ids.length - 1];
+      await d.db.query('update campaigns set relay_cursor = $2 where id = $1 and relay_cursor < $2', [c.id, c.relay_cursor]);
+      added += ids.length;
+      room -= Math.ceil(ids.length / d.chunkSize) * d.chunkSize;
+      if (ids.length < want) break;
+    }
+    if (room < d.chunkSize) break;
+  }
+  return added;
+}
+
+/** topUp unless another process is doing it right now. */
+export async function topUpExclusive(d: RelayDeps): Promise<number | null> {
+  return withClient(d.db, async (client) => {
+    const { rows } = await client.query('select pg_try_advisory_lock($1) as ok', [TOPUP_LOCK]);
+    if (!rows[0].ok) return null;
+    try {
+      return await topUp(d);
+    } finally {
+      await client.query('select pg_advisory_unlock($1)', [TOPUP_LOCK]);
+    }
+  });
+}
+
+/** Start the relay over for a campaign (resume): everyone still queued goes through the window again. */
+export async function rewindRelay(db: Db, campaignId: number): Promise<void> {
+  await db.query('update campaigns set relay_cursor = 0 where id = $1', [campaignId]);
 }

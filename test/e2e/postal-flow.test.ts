@@ -15,7 +15,7 @@ import { freePort } from '../support/processes.ts';
 import { startSmtpSink, type SmtpSink } from '../../src/mail/smtp-sink.ts';
 import { verpAddress } from '../../src/mail/verp.ts';
 import { ALL_QUEUES, startWorkers, type RunningWorkers } from '../../src/worker-runner.ts';
-import { launch } from '../../src/producer/campaign-control.ts';
+import { launch, steeringDeps } from '../../src/producer/campaign-control.ts';
 import { catchUpCounts, countsByCampaign } from '../../src/db/counts-store.ts';
 import { writeReportFile } from '../../src/producer/campaign-report.ts';
 import { addVendor } from '../../src/postal/vendor-store.ts';
@@ -72,7 +72,7 @@ describe('the postal route, end to end', () => {
     const other = await addVendor(app.db, 'Other Print');
     const { id } = await campaignWith(app, t.tmp, Array.from({ length: 1000 }, (_, i) => row(i + 1)));
     await app.db.query('update campaigns set vendor_id = $2 where id = $1', [id, vendor.id]);
-    await launch({ db: app.db, queues: app.queues, pageSize: 250 }, id);
+    await launch(steeringDeps(app), id);
     await waitFor(async () => (await counts(app, id)).emailPhaseDone, { what: 'email phase' });
 
     // 5 % bounce later: DSNs to their VERP addresses, through the real receiver.

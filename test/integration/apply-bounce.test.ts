@@ -4,7 +4,7 @@ import { makeTestEnv, waitFor, type TestEnv } from '../support/harness.ts';
 import { campaignWith, counts, person } from '../support/fixtures.ts';
 import { startSmtpSink, type SmtpSink } from '../../src/mail/smtp-sink.ts';
 import { startWorkers, type RunningWorkers } from '../../src/worker-runner.ts';
-import { launch } from '../../src/producer/campaign-control.ts';
+import { launch, steeringDeps } from '../../src/producer/campaign-control.ts';
 import { applyBounce } from '../../src/bounces/apply-bounce.ts';
 import { recordBounce } from '../../src/bounces/bounce-store.ts';
 import { enqueueEmail, enqueuePostal } from '../../src/producer/enqueue.ts';
@@ -27,7 +27,7 @@ beforeAll(async () => {
   const names = ['soft', 'hard', 'message', 'config', 'complaint', 'delivery', 'auto'];
   const c = await campaignWith(app, t.tmp, names.map((n, i) => person(i + 1, `${n}@example.com`)));
   campaignId = c.id;
-  await launch({ db: app.db, queues: app.queues, pageSize: 100 }, campaignId);
+  await launch(steeringDeps(app), campaignId);
   await waitFor(async () => (await counts(app, campaignId)).emailPhaseDone);
   const { rows } = await app.db.query('select id, email from notices where campaign_id = $1', [campaignId]);
   ids = Object.fromEntries(rows.map((r) => [r.email.split('@')[0], r.id]));

@@ -8,7 +8,7 @@ import { campaignWith, counts, person } from '../support/fixtures.ts';
 import { exited, spawnWorker, startPrivateRedis } from '../support/processes.ts';
 import { startSmtpSink, type SmtpSink } from '../../src/mail/smtp-sink.ts';
 import { startWorkers } from '../../src/worker-runner.ts';
-import { launch } from '../../src/producer/campaign-control.ts';
+import { launch, steeringDeps } from '../../src/producer/campaign-control.ts';
 
 let t: TestEnv;
 let sink: SmtpSink;
@@ -30,7 +30,7 @@ describe('recovery', () => {
     sink.mode.delayMs = 20; // slow enough that the kill lands with sends in flight
     const env = { ...t.env, SMTP_URL: sink.url, WORKER_CONCURRENCY: '10' };
     const first = spawnWorker(env);
-    await launch({ db: app.db, queues: app.queues, pageSize: 200 }, id);
+    await launch(steeringDeps(app), id);
     await waitFor(async () => (await counts(app, id)).counts.sent >= 100, { intervalMs: 20, what: 'first sends' });
     first.kill('SIGKILL');
     await exited(first);
@@ -65,7 +65,7 @@ describe('recovery', () => {
     sink.mode.delayMs = 5;
     const workers = await startWorkers(app, { concurrency: 10 });
     try {
-      await launch({ db: app.db, queues: app.queues, pageSize: 200 }, id);
+      await launch(steeringDeps(app), id);
       await waitFor(async () => (await counts(app, id)).counts.sent >= 150, { intervalMs: 20 });
       const admin = new Redis(redis.url);
       await admin.flushall();

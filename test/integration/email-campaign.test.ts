@@ -6,7 +6,7 @@ import { makeTestEnv, waitFor, type TestEnv } from '../support/harness.ts';
 import { campaignWith, counts, person } from '../support/fixtures.ts';
 import { startSmtpSink, type SmtpSink } from '../../src/mail/smtp-sink.ts';
 import { startWorkers, type RunningWorkers } from '../../src/worker-runner.ts';
-import { launch, pause, resume } from '../../src/producer/campaign-control.ts';
+import { launch, pause, resume, steeringDeps } from '../../src/producer/campaign-control.ts';
 import { writeReportFile } from '../../src/producer/campaign-report.ts';
 import { eventsOf, isSuppressed } from '../../src/db/notice-store.ts';
 import { JOB } from '../../queues/names.ts';
@@ -16,7 +16,7 @@ let t: TestEnv;
 let sink: SmtpSink;
 let app: App;
 let workers: RunningWorkers;
-const relay = () => ({ db: app.db, queues: app.queues, redis: app.redis, pageSize: 500, leaseMs: app.config.SEND_LEASE_MS });
+const relay = () => steeringDeps(app);
 
 beforeAll(async () => {
   t = await makeTestEnv();

@@ -10,7 +10,7 @@ import { makeTestEnv, waitFor, type TestEnv } from '../support/harness.ts';
 import { campaignWith, counts, person, root } from '../support/fixtures.ts';
 import { notice } from '../support/cli.ts';
 import { ALL_QUEUES, startWorkers, type RunningWorkers } from '../../src/worker-runner.ts';
-import { cancel, launch } from '../../src/producer/campaign-control.ts';
+import { cancel, launch, steeringDeps } from '../../src/producer/campaign-control.ts';
 import { buildServer } from '../../src/http/server.ts';
 import { makeSnsVerifier } from '../../src/bounces/sns.ts';
 import { addVendor } from '../../src/postal/vendor-store.ts';
@@ -48,7 +48,7 @@ beforeAll(async () => {
   const c = await campaignWith(app, t.tmp, rows);
   campaignId = c.id;
   await app.db.query('update campaigns set vendor_id = $2 where id = $1', [campaignId, vendorA.id]);
-  await launch({ db: app.db, queues: app.queues, pageSize: 100 }, campaignId);
+  await launch(steeringDeps(app), campaignId);
   await waitFor(async () => {
     const s = await counts(app, campaignId);
     return s.counts.batched === 5 && s.counts.address_invalid === 1;
@@ -178,7 +178,7 @@ describe('a print batch', () => {
   it('cancelling a campaign takes its letters out of an open batch', async () => {
     const c = await campaignWith(app, t.tmp, [person(1, null), person(2, null)]);
     await app.db.query('update campaigns set vendor_id = $2 where id = $1', [c.id, vendorA.id]);
-    await launch({ db: app.db, queues: app.queues, pageSize: 100 }, c.id);
+    await launch(steeringDeps(app), c.id);
     await waitFor(async () => (await counts(app, c.id)).counts.batched === 2, { what: 'batched' });
     expect((await cancel(app.db, c.id)).cancelled).toBe(2);
     expect((await counts(app, c.id)).counts).toMatchObject({ cancelled: 2, batched: 0 });
@@ -189,7 +189,7 @@ describe('a print batch', () => {
   it('holds under concurrency: one close renders, one mailed report moves, one return per letter', async () => {
     const c = await campaignWith(app, t.tmp, [person(11, null), person(12, null), person(13, null)]);
     await app.db.query('update campaigns set vendor_id = $2 where id = $1', [c.id, vendorA.id]);
-    await launch({ db: app.db, queues: app.queues, pageSize: 100 }, c.id);
+    await launch(steeringDeps(app), c.id);
     await waitFor(async () => (await counts(app, c.id)).counts.batched === 3, { what: 'batched' });
     const { rows: b } = await app.db.query(`select id from batches where campaign_id = $1 and status = 'open'`, [c.id]);
     const batchId = b[0].id;

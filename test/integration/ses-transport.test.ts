@@ -4,14 +4,14 @@ import { makeTestEnv, waitFor, type TestEnv } from '../support/harness.ts';
 import { campaignWith, counts, person } from '../support/fixtures.ts';
 import { startSesEndpoint, type SesEndpoint } from '../support/ses-endpoint.ts';
 import { startWorkers, type RunningWorkers } from '../../src/worker-runner.ts';
-import { launch, resume } from '../../src/producer/campaign-control.ts';
+import { launch, resume, steeringDeps } from '../../src/producer/campaign-control.ts';
 import type { App } from '../../src/app.ts';
 
 let t: TestEnv;
 let ses: SesEndpoint;
 let app: App;
 let workers: RunningWorkers;
-const relay = () => ({ db: app.db, queues: app.queues, redis: app.redis, pageSize: 500, leaseMs: app.config.SEND_LEASE_MS });
+const relay = () => steeringDeps(app);
 const settled = (id: number) => waitFor(async () => ((await counts(app, id)).emailPhaseDone ? counts(app, id) : null), { what: 'settle' });
 
 beforeAll(async () => {

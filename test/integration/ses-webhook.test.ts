@@ -10,7 +10,7 @@ import { makeTestEnv, waitFor, type TestEnv } from '../support/harness.ts';
 import { campaignWith, counts, person, root } from '../support/fixtures.ts';
 import { startSmtpSink, type SmtpSink } from '../../src/mail/smtp-sink.ts';
 import { ALL_QUEUES, startWorkers, type RunningWorkers } from '../../src/worker-runner.ts';
-import { launch } from '../../src/producer/campaign-control.ts';
+import { launch, steeringDeps } from '../../src/producer/campaign-control.ts';
 import { buildServer } from '../../src/http/server.ts';
 import { isSnsUrl, makeSnsVerifier, snsHostFor, stringToSign, type SnsEnvelope } from '../../src/bounces/sns.ts';
 import { isSuppressed } from '../../src/db/notice-store.ts';
@@ -77,7 +77,7 @@ const post = (body: unknown) => http.inject({ method: 'POST', url: '/webhooks/se
 
 async function sentCampaign(emails: string[]) {
   const { id } = await campaignWith(app, t.tmp, emails.map((e, i) => person(i + 1, e)));
-  await launch({ db: app.db, queues: app.queues, pageSize: 100 }, id);
+  await launch(steeringDeps(app), id);
   await waitFor(async () => (await counts(app, id)).emailPhaseDone);
   const { rows } = await app.db.query('select id, email, provider_message_id from notices where campaign_id = $1 order by id', [id]);
   // The SMTP sink's queue id stands in for SES's MessageId.
