@@ -4,6 +4,7 @@
 import { Redis } from 'ioredis';
 import type { Db } from './db/pool.ts';
 import { dbTarget } from './db/pool.ts';
+import { clusterNodes } from '../queues/connection.ts';
 
 export class DependencyError extends Error {
   constructor(message: string, options?: { cause?: unknown }) {
@@ -40,7 +41,9 @@ export async function checkPostgres(db: Db, databaseUrl: string, timeoutMs: numb
 
 /** A short-lived connection of its own, so a failure leaves no client retrying in the background. */
 export async function checkRedis(url: string, timeoutMs: number): Promise<void> {
-  const probe = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  // A cluster is checked through its first node (it answers PING like any server).
+  const first = clusterNodes(url)?.[0];
+  const probe = new Redis(first ? `redis://${first.host}:${first.port}` : url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
   let lastError: Error | null = null;
   probe.on('error', (err: Error) => (lastError = err));
   try {

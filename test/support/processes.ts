@@ -132,3 +132,36 @@ export async function startPrivatePostgres(): Promise<{ url: string; restart(): 
     },
   };
 }
+
+/** A three-master Redis Cluster on 127.0.0.1 (a few seconds to start), for the hash-tag test. */
+export async function startRedisCluster(): Promise<{ url: string; stop(): Promise<void> }> {
+  const ports = [await freePort(), await freePort(), await freePort()];
+  const dir = mkdtempSync(path.join(tmpdir(), 'notice-cluster-'));
+  const children = ports.map((port) => spawn('redis-server', [
+    '--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--cluster-enabled', 'yes', '--cluster-config-file', `nodes-${port}.conf`,
+    '--cluster-node-timeout', '5000', '--save', '', '--appendonly', 'no',
+  ], { stdio: 'ignore' }));
+  for (const port of ports) {
+    await waitFor(async () => {
+      const r = new Redis(`redis://127.0.0.1:${port}`, { lazyConnect: true, retryStrategy: () => null });
+      r.on('error', () => {});
+      try {
+        await r.connect();
+        return (await r.ping()) === 'PONG';
+      } finally {
+        r.disconnect();
+      }
+    }, { what: `cluster node ${port}` });
+  }
+  const create = spawnSync('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8' });
+  if (create.status !== 0) throw new Error(`redis-cli --cluster create failed: ${create.stdout}${create.stderr}`);
+  await waitFor(() => /cluster_state:ok/.test(spawnSync('redis-cli', ['-p', String(ports[0]), 'cluster', 'info'], { encoding: 'utf8' }).stdout), { what: 'cluster ok' });
+  return {
+    url: ports.map((p) => `redis://127.0.0.1:${p}`).join(','),
+    async stop() {
+      for (const c of children) c.kill('SIGTERM');
+      await Promise.all(children.map((c) => exited(c)));
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
