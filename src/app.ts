@@ -23,6 +23,8 @@ export interface App {
   log: Logger;
   /** What this process counts about its own work (Prometheus). */
   metrics: WorkerMetrics;
+  /** The time (send windows, hourly caps): tests set their own. */
+  clock: { now(): Date };
   /** Built on first use: commands that never send never load a mail library or open a connection. */
   transport(): Promise<MailTransport>;
   /** Fail fast, with one clear line, when a dependency this process needs does not answer. */
@@ -87,6 +89,7 @@ export function makeApp(config: Config, opts: AppOptions = {}): App {
     templates: makeTemplateCache(db),
     log,
     metrics: makeWorkerMetrics(),
+    clock: { now: () => new Date() },
     transport: () => (transport ??= makeTransport(config)),
     async ready(needs) {
       await checkPostgres(db, config.DATABASE_URL, config.DEPENDENCY_TIMEOUT_MS);

@@ -34,6 +34,7 @@ export const configSchema = z.object({
   RELAY_WINDOW: int(20_000, 1).describe('people whose email jobs are in Redis at a time; the relay tops the window up as it drains, so Redis holds the window, not the campaign'),
   RELAY_TOPUP_MS: int(500, 50).describe('how often a worker tops the window up (one relay at a time across machines)'),
   EMAIL_CHUNK_SIZE: int(50, 1).describe('people per email job from the relay (claimed in one statement, sent side by side)'),
+  PACING_RECHECK_MS: int(60_000, 100).describe('people held by quiet hours or an hourly cap ask again at least this often (a pacing change is obeyed within it)'),
   BOUNCE_SMTP_HOST: z.string().default('127.0.0.1').describe('where the inbound bounce receiver listens'),
   BOUNCE_SMTP_PORT: int(2526, 0).describe('port of the inbound bounce receiver (DSNs to VERP addresses); 0 = off'),
   SOFT_BOUNCE_LIMIT: int(2, 1).describe('asynchronous soft bounces before a person goes to post (email is retried before that)'),
@@ -53,6 +54,12 @@ export const configSchema = z.object({
   NOTICE_DEV: z.stringbool().default(false).describe('development mode: lets worker/serve/receive start with the built-in VERP_SECRET; never set it in production'),
   CONFIG_BOUNCE_DOMAINS: int(3, 1).describe('asynchronous bounces blaming our setup (SPF/DKIM/DMARC) from this many receiving domains within CONFIG_BOUNCE_WINDOW_MS pause the campaign'),
   CONFIG_BOUNCE_WINDOW_MS: int(3_600_000, 1000).describe('the window in which CONFIG_BOUNCE_DOMAINS is counted'),
+  ORGANISATION_NAME: z.string().default('通販ストア株式会社 (Example Store Co., Ltd.)').describe('who sends the notices: shown on the public /verify page'),
+  VERIFY_RATE_MAX: int(30, 1).describe('/verify lookups one client may make per VERIFY_RATE_WINDOW_MS (a call centre with an operator token is not limited)'),
+  VERIFY_RATE_WINDOW_MS: int(600_000, 1000).describe('the window of VERIFY_RATE_MAX'),
+  VERIFY_FLOOR_MS: int(150, 0).describe('every /verify answer takes at least this long, found or not, so timing tells nothing'),
+  UPLOAD_MAX_BYTES: int(4 * 1024 * 1024 * 1024, 1).describe('largest recipient CSV accepted over HTTP (it is streamed to a temporary file, never held in memory)'),
+  TRUST_PROXY: z.stringbool().default(false).describe('behind a reverse proxy: take the client address from X-Forwarded-For (rate limits are per client)'),
   DEPENDENCY_TIMEOUT_MS: int(5_000, 100).describe('how long a command waits for PostgreSQL or Redis before it says it cannot reach them'),
 });
 

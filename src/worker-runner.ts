@@ -8,10 +8,11 @@ import type { Worker } from 'bullmq';
 import type { App } from './app.ts';
 import { makeNoticeSender, type NoticeSender } from './mail/send-notice.ts';
 import { makeSentRecorder } from './mail/sent-recorder.ts';
-import { enqueueBounce, enqueueCloseBatch, enqueueEmail, enqueueEmailLater, enqueuePostal } from './producer/enqueue.ts';
+import { enqueueBounce, enqueueCloseBatch, enqueueEmail, enqueueChunkLater, enqueueEmailLater, enqueuePostal } from './producer/enqueue.ts';
 import { topUpExclusive } from './producer/relay.ts';
 import { steeringDeps } from './producer/campaign-control.ts';
 import { makeSendRateLimiter } from './mail/rate-limiter.ts';
+import { makePacingGate } from './producer/pacing-gate.ts';
 import { reconcileExclusive } from './producer/reconciler.ts';
 import { makeEmailWorker } from '../workers/email-worker.ts';
 import { makeBounceWorker, makePostalWorker, makePrintWorker } from '../workers/postal-workers.ts';
@@ -66,6 +67,7 @@ async function emailSender(app: App, maxInFlight: number): Promise<NoticeSender>
       if (e.failureClass) m.sendFailures.inc({ class: e.failureClass });
     },
     acquire: () => limiter.acquire(),
+    pacing: makePacingGate({ db: app.db, redis: app.redis, keyPrefix: c.QUEUE_PREFIX, now: () => app.clock.now(), recheckMs: c.PACING_RECHECK_MS }),
     throttle: (ms) => limiter.pause(ms),
     maxInFlight,
     log: app.log.child({ queue: 'email' }),
@@ -87,6 +89,7 @@ export async function startWorkers(app: App, opts: WorkerOptions = {}): Promise<
       concurrency: Math.max(3, Math.ceil((3 * concurrency) / c.EMAIL_CHUNK_SIZE)),
       sender: await emailSender(app, concurrency),
       retryLater: (items) => enqueueEmailLater(app.queues, items),
+      waitLater: (campaignId, ids, delayMs) => enqueueChunkLater(app.queues, campaignId, ids, delayMs),
       observe: (outcome) => {
         m.sends.inc({ outcome: outcome.kind });
         if (outcome.kind === 'throttled') m.throttled.inc();

@@ -16,6 +16,8 @@ export interface EmailWorkerOptions {
   sender: NoticeSender;
   /** Try these people again later, each in a job of its own. */
   retryLater: (items: Array<{ noticeId: number; campaignId: number; delayMs: number }>) => Promise<void>;
+  /** People of a chunk held by the send window or the hourly cap: one delayed chunk job. */
+  waitLater: (campaignId: number, noticeIds: number[], delayMs: number) => Promise<void>;
   /** Told each outcome (metrics). */
   observe?: (outcome: SendOutcome) => void;
 }
@@ -28,9 +30,11 @@ export function makeEmailWorker(o: EmailWorkerOptions): Worker<EmailQueueJob, Em
     async (job: Job<EmailQueueJob>, token?: string) => {
       if (job.name === JOB.sendChunk) {
         const { campaignId, noticeIds } = emailChunkJobSchema.parse(job.data);
-        const results = await o.sender.sendMany(noticeIds);
+        const results = await o.sender.sendMany(campaignId, noticeIds);
         const later = results.flatMap(({ id, outcome }) => (outcome.kind === 'retry' || outcome.kind === 'throttled' ? [{ noticeId: id, campaignId, delayMs: outcome.delayMs }] : []));
         if (later.length) await o.retryLater(later);
+        const waiting = results.flatMap(({ id, outcome }) => (outcome.kind === 'waiting' ? [{ id, delayMs: outcome.delayMs }] : []));
+        if (waiting.length) await o.waitLater(campaignId, waiting.map((w) => w.id), waiting[0].delayMs);
         const tally: EmailJobResult = {};
         for (const r of results) {
           o.observe?.(r.outcome);
@@ -38,10 +42,10 @@ export function makeEmailWorker(o: EmailWorkerOptions): Worker<EmailQueueJob, Em
         }
         return tally;
       }
-      const { noticeId } = emailJobSchema.parse(job.data);
-      const outcome = await o.sender.sendOne(noticeId);
+      const { noticeId, campaignId } = emailJobSchema.parse(job.data);
+      const outcome = await o.sender.sendOne(campaignId, noticeId);
       o.observe?.(outcome);
-      if (outcome.kind === 'retry' || outcome.kind === 'throttled') {
+      if (outcome.kind === 'retry' || outcome.kind === 'throttled' || outcome.kind === 'waiting') {
         // Retries are counted in Postgres (notices.attempts), not by BullMQ: a delayed job keeps its id.
         await job.moveToDelayed(Date.now() + outcome.delayMs, token);
         throw new DelayedError();

@@ -43,9 +43,10 @@ export function addCampaignCommands(program: Command): void {
         const extra = o.extraVars.split(',').map((s) => s.trim()).filter(Boolean);
         const vendor = o.vendor ? await vendorByName(app.db, o.vendor) : null;
         if (o.vendor && !vendor) throw new UsageError(`no vendor named "${o.vendor}" (add it with: notice vendor add NAME)`);
-        const c = await createCampaignFromDir(app.db, o.name, o.templates, extra);
-        if (vendor) await setCampaignVendor(app.db, c.id, vendor.id);
-        if (o.discovered) await setCampaignDeadline(app.db, c.id, o.discovered, o.basis);
+        const who = cliActor().actor;
+        const c = await createCampaignFromDir(app.db, o.name, o.templates, extra, who);
+        if (vendor) await setCampaignVendor(app.db, c.id, vendor.id, who);
+        if (o.discovered) await setCampaignDeadline(app.db, c.id, o.discovered, o.basis, who);
         // stdout carries the id alone, so `id=$(notice campaign create …)` works.
         print(o.json, c, String(c.id));
         if (!o.json) say(`campaign ${c.id} created: template ${c.templateVersion}, segments ${c.segments.join(', ')}, locales ${c.locales.join(', ')}${vendor ? `, letters to ${vendor.name}` : ''}`);
@@ -93,7 +94,7 @@ export function addCampaignCommands(program: Command): void {
         const { vendorByName, setCampaignVendor } = await stores();
         const vendor = await vendorByName(app.db, name);
         if (!vendor) throw new UsageError(`no vendor named "${name}"`);
-        if (!(await setCampaignVendor(app.db, id, vendor.id))) throw new UsageError(`campaign ${id} does not exist`);
+        if (!(await setCampaignVendor(app.db, id, vendor.id, cliActor().actor))) throw new UsageError(`campaign ${id} does not exist`);
         console.log(`campaign ${id}: letters go to ${name}`);
       }),
     );
@@ -107,7 +108,7 @@ export function addCampaignCommands(program: Command): void {
     .action((id: number, discovered: string, o: { basis: 'unauthorized_access' | 'other' }) =>
       withApp(async (app) => {
         const { setCampaignDeadline } = await stores();
-        if (!(await setCampaignDeadline(app.db, id, discovered, o.basis))) throw new UsageError(`campaign ${id} does not exist`);
+        if (!(await setCampaignDeadline(app.db, id, discovered, o.basis, cliActor().actor))) throw new UsageError(`campaign ${id} does not exist`);
         const d = deadlineOf(discovered, o.basis, new Date())!;
         console.log(`campaign ${id}: final report due ${d.due} (${d.daysLeft} days left)`);
       }),
@@ -160,16 +161,110 @@ export function addCampaignCommands(program: Command): void {
 
   campaign
     .command('report')
-    .description('one row per person: final state, channel, times, evidence')
+    .description('one row per person (final state, channel, times, evidence), ending with a reconciliation; exit 1 naming anyone unaccounted for')
     .argument('<campaign>', 'campaign id', positiveInt)
-    .requiredOption('--out <file>', 'CSV file to write')
+    .requiredOption('--out <file>', 'file to write (.json for JSON, else CSV)')
     .action((id: number, o: { out: string }) =>
       withApp(async (app) => {
-        const [{ campaignStatus }, { writeReportFile }] = await Promise.all([import('../producer/campaign-status.ts'), import('../producer/campaign-report.ts')]);
-        const s = await campaignStatus(app.db, id);
-        if (!s) throw new UsageError(`campaign ${id} does not exist`);
-        await writeReportFile(app.db, id, o.out);
-        console.log(`wrote ${s.total} rows to ${o.out}`);
+        const [{ getCampaign }, { writeReportFile }] = await Promise.all([import('../db/campaign-store.ts'), import('../producer/campaign-report.ts')]);
+        if (!(await getCampaign(app.db, id))) throw new UsageError(`campaign ${id} does not exist`);
+        const r = await writeReportFile(app.db, id, o.out, o.out.endsWith('.json') ? 'json' : 'csv');
+        console.log(`wrote ${r.people} rows to ${o.out}: imported ${r.imported}, people ${r.people}, accounted ${r.accounted}, unaccounted ${r.unaccountedTotal}`);
+        if (!r.ok) {
+          const who = r.unaccounted.slice(0, 20).map((u) => `notice ${u.notice_id} (customer ${u.customer_id}): ${u.why}`);
+          say(`notice: not everyone is accounted for${r.people !== r.imported ? ` (${r.imported} imported, ${r.people} people)` : ''}:\n  ${who.join('\n  ')}${r.unaccountedTotal > who.length ? `\n  … and ${r.unaccountedTotal - who.length} more (the report lists them)` : ''}`);
+          process.exitCode = 1;
+        }
+      }),
+    );
+
+  campaign
+    .command('preview')
+    .description('what one person will get: the email (subject, text; --html for the HTML) or the letter (--letter FILE.pdf)')
+    .argument('<campaign>', 'campaign id', positiveInt)
+    .option('--notice <id>', 'the person, by notice id', positiveInt)
+    .option('--customer <id>', 'the person, by customer_id')
+    .option('--html', 'print the HTML body too')
+    .option('--letter <file>', 'write their one-page letter PDF here')
+    .option('--json', 'machine-readable output')
+    .action((id: number, o: { notice?: number; customer?: string; html?: boolean; letter?: string; json?: boolean }) =>
+      withApp(async (app) => {
+        if (!o.notice && !o.customer) throw new UsageError('say who: --notice ID or --customer CUSTOMER_ID');
+        const { previewEmail, previewLetter } = await import('../producer/preview.ts');
+        const who = { noticeId: o.notice, customerId: o.customer };
+        const c = app.config;
+        if (o.letter) {
+          const { writeFile } = await import('node:fs/promises');
+          await writeFile(o.letter, await previewLetter(app.db, app.templates, { fontPath: c.PDF_FONT, returnAddress: c.RETURN_ADDRESS }, id, who));
+          say(`wrote ${o.letter}`);
+          return;
+        }
+        const p = await previewEmail(app.db, app.templates, { from: c.MAIL_FROM, bounceDomain: c.BOUNCE_DOMAIN, verpSecret: c.VERP_SECRET }, id, who);
+        print(o.json, p, [`To: ${p.to ?? '(no email: a letter)'}`, `Subject: ${p.subject}`, '', p.text, ...(o.html ? ['', '--- HTML ---', p.html] : [])].join('\n'));
+      }),
+    );
+
+  campaign
+    .command('test-send')
+    .description('send one variant, filled in for a made-up person, to an address of yours')
+    .argument('<campaign>', 'campaign id', positiveInt)
+    .requiredOption('--to <address>', 'where to send it')
+    .option('--segment <segment>', 'which variant', 'card')
+    .option('--locale <locale>', 'which variant', 'ja')
+    .action((id: number, o: { to: string; segment: string; locale: string }) =>
+      withApp(async (app) => {
+        const { testSend } = await import('../producer/preview.ts');
+        const c = app.config;
+        const r = await testSend(app.db, app.templates, await app.transport(), { from: c.MAIL_FROM, bounceDomain: c.BOUNCE_DOMAIN, verpSecret: c.VERP_SECRET }, id, o);
+        console.log(`sent ${o.segment}.${o.locale} to ${o.to}: ${r.reply}`);
+      }),
+    );
+
+  campaign
+    .command('dry-run')
+    .description('what launch would do: email / post / rejected per segment × locale, and the letters each vendor gets')
+    .argument('<campaign>', 'campaign id', positiveInt)
+    .option('--json', 'machine-readable output')
+    .action((id: number, o: { json?: boolean }) =>
+      withApp(async (app) => {
+        const { dryRun } = await import('../producer/preview.ts');
+        const r = await dryRun(app.db, id);
+        const lines = [
+          `campaign ${id}: ${r.total.email} by email, ${r.total.post} by post, ${r.total.rejected} rejected at import (${r.duplicates} duplicates)`,
+          ...r.rows.map((x) => `  ${`${x.segment}.${x.locale}`.padEnd(16)} email ${String(x.email).padStart(8)}   post ${String(x.post).padStart(8)}`),
+          ...r.letters.map((l) => `  letters to ${l.vendor ?? '(no vendor named yet: notice campaign vendor ID NAME)'}: ${l.letters}`),
+        ];
+        print(o.json, r, lines.join('\n'));
+      }),
+    );
+
+  campaign
+    .command('pacing')
+    .description('quiet hours and an hourly cap: notices arrive in waves the enquiry desk can answer')
+    .argument('<campaign>', 'campaign id', positiveInt)
+    .option('--quiet <from-to>', 'no email between these local times, e.g. 21:00-08:00')
+    .option('--time-zone <tz>', 'the time zone of the quiet hours (default Asia/Tokyo)')
+    .option('--hourly-cap <n>', 'emails per hour at most', positiveInt)
+    .option('--clear', 'no quiet hours, no cap')
+    .action((id: number, o: { quiet?: string; timeZone?: string; hourlyCap?: number; clear?: boolean }) =>
+      withApp(async (app) => {
+        const [{ setCampaignPacing }, { isClock, isValidTimeZone }, { pacingOf }] = await Promise.all([
+          import('../db/campaign-store.ts'), import('../domain/send-window.ts'), import('../producer/pacing-gate.ts'),
+        ]);
+        const now = await pacingOf(app.db, id);
+        if (!now) throw new UsageError(`campaign ${id} does not exist`);
+        // What is not given stays as it was; --clear removes both.
+        let quiet: [string | null, string | null] = o.clear ? [null, null] : [now.quietFrom, now.quietTo];
+        if (o.quiet && !o.clear) {
+          const m = /^(\d\d:\d\d)-(\d\d:\d\d)$/.exec(o.quiet);
+          if (!m || !isClock(m[1]) || !isClock(m[2])) throw new UsageError('--quiet is HH:MM-HH:MM, e.g. 21:00-08:00');
+          quiet = [m[1], m[2]];
+        }
+        const timeZone = o.timeZone ?? now.timeZone;
+        if (!isValidTimeZone(timeZone)) throw new UsageError(`--time-zone: "${timeZone}" is not a time zone (e.g. Asia/Tokyo)`);
+        const hourlyCap = o.clear ? null : (o.hourlyCap ?? now.hourlyCap);
+        await setCampaignPacing(app.db, id, { quietFrom: quiet[0], quietTo: quiet[1], timeZone, hourlyCap }, cliActor().actor);
+        console.log(`campaign ${id}: ${quiet[0] ? `quiet ${quiet[0]}–${quiet[1]} ${timeZone}` : 'no quiet hours'}${hourlyCap ? `, at most ${hourlyCap} emails an hour` : ', no hourly cap'}`);
       }),
     );
 }

@@ -5,7 +5,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
-import { positiveInt, print, servicesScript, withApp, UsageError } from './common.ts';
+import { cliActor, positiveInt, print, servicesScript, withApp, UsageError } from './common.ts';
 import { addCampaignCommands } from './campaign-commands.ts';
 import { addPostalCommands } from './postal-commands.ts';
 import { addProcessCommands } from './process-commands.ts';
@@ -68,6 +68,7 @@ program
         campaignId: id,
         file,
         encoding: o.encoding,
+        actor: cliActor().actor,
         onProgress: (p) => bar?.update(Math.floor((100 * p.bytes) / Math.max(1, p.totalBytes)), { rows: p.rows }),
       }).finally(() => bar?.stop());
       print(o.json, report, importReportText(report));

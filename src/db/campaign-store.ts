@@ -18,6 +18,12 @@ export interface CampaignRow {
   vendor_id: number | null;
   discovered_on: string | null;
   deadline_basis: string | null;
+  quiet_from: string | null;
+  quiet_to: string | null;
+  time_zone: string;
+  hourly_cap: number | null;
+  relay_cursor: number;
+  priority: number;
   created_at: Date;
 }
 
@@ -97,14 +103,42 @@ export async function clearOutage(db: Queryable, id: number): Promise<void> {
   await db.query('update campaigns set outage_since = null where id = $1 and outage_since is not null', [id]);
 }
 
+/**
+ * A write to a campaign that is not a change of state (created, a file imported, the vendor, the
+ * deadline or the pacing set, a test send) goes in the campaign ledger too, with who did it.
+ */
+export async function noteCampaignEvent(db: Queryable, id: number, verb: string, actor: string, reason: string | null = null): Promise<void> {
+  await db.query(
+    `insert into campaign_events (campaign_id, verb, from_state, to_state, actor, reason)
+     select id, $2, state, state, $3, $4 from campaigns where id = $1`,
+    [id, verb, actor, reason],
+  );
+}
+
+/** An update of campaign settings and its ledger row, in one statement; false when no such campaign. */
+async function setAndNote(db: Queryable, id: number, set: string, values: unknown[], verb: string, actor: string, reason: string): Promise<boolean> {
+  const n = values.length + 2;
+  const { rows } = await db.query(
+    `with u as (update campaigns set ${set} where id = $1 returning id, state)
+     insert into campaign_events (campaign_id, verb, from_state, to_state, actor, reason)
+     select id, $${n}, state, state, $${n + 1}, $${n + 2} from u returning campaign_id`,
+    [id, ...values, verb, actor, reason],
+  );
+  return rows.length > 0;
+}
+
 /** Name the printing vendor of a campaign; false when there is no such campaign. */
-export async function setCampaignVendor(db: Queryable, id: number, vendorId: number): Promise<boolean> {
-  const { rowCount } = await db.query('update campaigns set vendor_id = $2 where id = $1', [id, vendorId]);
-  return (rowCount ?? 0) > 0;
+export function setCampaignVendor(db: Queryable, id: number, vendorId: number, actor = 'cli'): Promise<boolean> {
+  return setAndNote(db, id, 'vendor_id = $2', [vendorId], 'vendor', actor, `vendor ${vendorId}`);
 }
 
 /** The legal clock: when the incident was discovered, and whether unauthorised access caused it. */
-export async function setCampaignDeadline(db: Queryable, id: number, discoveredOn: string, basis: 'unauthorized_access' | 'other'): Promise<boolean> {
-  const { rowCount } = await db.query('update campaigns set discovered_on = $2, deadline_basis = $3 where id = $1', [id, discoveredOn, basis]);
-  return (rowCount ?? 0) > 0;
+export function setCampaignDeadline(db: Queryable, id: number, discoveredOn: string, basis: 'unauthorized_access' | 'other', actor = 'cli'): Promise<boolean> {
+  return setAndNote(db, id, 'discovered_on = $2, deadline_basis = $3', [discoveredOn, basis], 'deadline', actor, `discovered ${discoveredOn} (${basis})`);
+}
+
+/** Quiet hours ("HH:MM", both or neither), their time zone, and the hourly cap (null: none). */
+export function setCampaignPacing(db: Queryable, id: number, p: { quietFrom: string | null; quietTo: string | null; timeZone: string; hourlyCap: number | null }, actor = 'cli'): Promise<boolean> {
+  const what = `${p.quietFrom ? `quiet ${p.quietFrom}-${p.quietTo} ${p.timeZone}` : 'no quiet hours'}, ${p.hourlyCap ? `at most ${p.hourlyCap}/hour` : 'no hourly cap'}`;
+  return setAndNote(db, id, 'quiet_from = $2, quiet_to = $3, time_zone = $4, hourly_cap = $5', [p.quietFrom, p.quietTo, p.timeZone, p.hourlyCap], 'pacing', actor, what);
 }

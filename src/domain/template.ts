@@ -61,6 +61,22 @@ export function variablesOf(text: string): string[] {
   return [...text.matchAll(VAR)].map((m) => m[1]);
 }
 
+/**
+ * What a new template set may not do, beyond being well formed: put the notice code in the subject.
+ * The code proves a notice genuine only while it stays where the person reads it; a subject is a
+ * header, and every mail server on the way logs headers. (Checked when a campaign is created, so
+ * template versions stored before this rule still render.)
+ */
+export function headerProblems(files: ReadonlyMap<string, string>): string[] {
+  const problems: string[] = [];
+  for (const [file, content] of files) {
+    if (file.endsWith('.subject.txt') && variablesOf(content).includes('notice_code')) {
+      problems.push(`${file}: {{notice_code}} may not be in the subject (mail servers log headers); put it in the body`);
+    }
+  }
+  return problems;
+}
+
 /** Build and check a template set from file name → content. Every problem is listed. */
 export function parseTemplateSet(files: ReadonlyMap<string, string>, extraVariables: readonly string[] = []): TemplateSet {
   const problems: string[] = [];

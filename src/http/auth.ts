@@ -9,11 +9,14 @@ import { operatorByToken, type Operator, type OperatorRole } from './operator-st
 export class HttpError extends Error {
   readonly statusCode: number;
   readonly headers: Record<string, string>;
-  constructor(statusCode: number, message: string, headers: Record<string, string> = {}) {
+  /** The request field at fault (body.vendor, querystring.encoding), when there is one. */
+  readonly field?: string;
+  constructor(statusCode: number, message: string, headers: Record<string, string> = {}, field?: string) {
     super(message);
     this.name = 'HttpError';
     this.statusCode = statusCode;
     this.headers = headers;
+    this.field = field;
   }
 }
 

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
@@ -26,17 +27,20 @@ const PAGE = asset('./dashboard/index.html');
 
 export async function registerMonitoring(server: FastifyInstance, app: App): Promise<void> {
   const registry = makeServeMetrics(app);
-  server.get('/metrics', async (_req, reply) => reply.header('content-type', registry.contentType).send(await registry.metrics()));
+  const M = { tags: ['monitoring'] };
+  const OP = { ...M, security: [{ operatorToken: [] }] };
+  const text = z.unknown().meta({ type: 'string' });
+  server.get('/metrics', { schema: { ...M, summary: 'Prometheus text: queues, campaigns, ledger-kept counts (no personal data)', produces: ['text/plain'], response: { 200: text } } }, async (_req, reply) => reply.header('content-type', registry.contentType).send(await registry.metrics()));
 
   const viewer = requireOperator(app.db, 'viewer');
   const refreshMs = Math.min(5000, app.config.DASHBOARD_SAMPLE_MS);
-  server.get('/dashboard', { preHandler: viewer }, async (_req, reply) => reply.header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').send(PAGE));
-  server.get('/dashboard/:asset', { preHandler: viewer }, async (req, reply) => {
+  server.get('/dashboard', { onRequest: viewer, schema: { ...OP, summary: 'the live dashboard (a page for operators; Japanese and English)', produces: ['text/html'], response: { 200: text } } }, async (_req, reply) => reply.header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').send(PAGE));
+  server.get('/dashboard/:asset', { onRequest: viewer, schema: { ...OP, summary: 'the dashboard\'s scripts and styles', params: z.object({ asset: z.string() }), response: { 200: text } } }, async (req, reply) => {
     const a = ASSETS[(req.params as { asset: string }).asset];
     if (!a) throw new HttpError(404, 'no such file');
     return reply.header('content-type', a.type).send(a.body);
   });
-  server.get('/api/v1/dashboard', { preHandler: viewer }, async (_req, reply) => reply.header('cache-control', 'no-store').send(await dashboardData(app, { refreshMs })));
+  server.get('/api/v1/dashboard', { onRequest: viewer, schema: { ...OP, summary: 'what the dashboard shows, as JSON: queues, workers, campaigns, deadlines, samples', response: { 200: z.looseObject({}) } } }, async (_req, reply) => reply.header('cache-control', 'no-store').send(await dashboardData(app, { refreshMs })));
 
   // Samples for the charts, while this server runs.
   const sample = () => sampleCampaigns(app, app.config.DASHBOARD_SAMPLE_MS).catch((err) => app.log.warn({ err: (err as Error).message }, 'dashboard sample failed'));

@@ -1,6 +1,10 @@
-// `notice serve` (fastify): health, /metrics, the dashboard and queue UI (operators), the vendor
-// API and the SES webhook.
+// `notice serve` (fastify): health, /metrics, the dashboard and queue UI (operators), the operator
+// API, the vendor API, the SES webhook, the public /verify page, and /docs: the OpenAPI 3.1
+// description generated from the zod schemas that validate every request.
 import Fastify, { type FastifyInstance } from 'fastify';
+import swagger from '@fastify/swagger';
+import swaggerUi from '@fastify/swagger-ui';
+import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { App } from '../app.ts';
 import { SnsError, type SnsVerifier } from '../bounces/sns.ts';
 import { VendorError } from '../postal/vendor-actions.ts';
@@ -9,6 +13,15 @@ import { HttpError } from './auth.ts';
 import { registerVendorRoutes } from './vendor-routes.ts';
 import { registerSesWebhook } from './ses-webhook.ts';
 import { registerMonitoring } from './monitoring-routes.ts';
+import { registerOpsRoutes } from './ops-routes.ts';
+import { registerVerifyRoutes } from './verify-routes.ts';
+import { registerHealthRoutes } from './health-routes.ts';
+import { ImportFileError } from '../import/importer.ts';
+import { TemplateError } from '../domain/template.ts';
+import { PreviewError } from '../producer/preview.ts';
+
+/** Every route the server registered (method and URL): the /docs test holds the description to it. */
+export const registeredRoutes = new WeakMap<FastifyInstance, Array<{ method: string; url: string }>>();
 
 export interface ServerDeps {
   app: App;
@@ -19,7 +32,14 @@ export interface ServerDeps {
 
 export async function buildServer(d: ServerDeps): Promise<FastifyInstance> {
   const { app } = d;
-  const server = Fastify({ logger: false, bodyLimit: 2 * 1024 * 1024 });
+  const server = Fastify({ logger: false, bodyLimit: 2 * 1024 * 1024, trustProxy: app.config.TRUST_PROXY });
+  const routes: Array<{ method: string; url: string }> = [];
+  registeredRoutes.set(server, routes);
+  server.addHook('onRoute', (r) => {
+    for (const method of [r.method].flat()) routes.push({ method, url: r.url });
+  });
+  server.setValidatorCompiler(validatorCompiler);
+  server.setSerializerCompiler(serializerCompiler);
   // SNS posts JSON with Content-Type text/plain.
   server.addContentTypeParser('text/plain', { parseAs: 'string' }, (_req, body, done) => {
     try {
@@ -28,32 +48,63 @@ export async function buildServer(d: ServerDeps): Promise<FastifyInstance> {
       done(Object.assign(new Error('body is not JSON'), { statusCode: 400 }), undefined);
     }
   });
-  server.setErrorHandler((err: Error & { statusCode?: number }, _req, reply) => {
-    const known = err instanceof VendorError || err instanceof SnsError || err instanceof HttpError || err instanceof CampaignStateError;
+  // The verify page's form.
+  server.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 4096 }, (_req, body, done) => {
+    done(null, Object.fromEntries(new URLSearchParams(body as string)));
+  });
+  server.setErrorHandler((err: Error & { statusCode?: number; validationContext?: string }, _req, reply) => {
+    if (hasZodFastifySchemaValidationErrors(err)) {
+      const issues = err.validation.map((v) => ({ field: `${err.validationContext ?? 'body'}${v.instancePath.replaceAll('/', '.').replace(/\.$/, '')}`, message: v.message ?? 'invalid' }));
+      return reply.code(400).send({ error: issues.map((i) => `${i.field}: ${i.message}`).join('; '), field: issues[0].field, issues });
+    }
+    if (err instanceof ImportFileError) return reply.code(400).send({ error: err.message, field: err.line > 0 ? `line ${err.line}` : undefined });
+    if (err instanceof TemplateError) return reply.code(400).send({ error: err.message, field: 'body.templates', issues: err.problems.map((m) => ({ field: 'body.templates', message: m })) });
+    const known = err instanceof VendorError || err instanceof SnsError || err instanceof HttpError || err instanceof CampaignStateError || err instanceof PreviewError;
     const status = known ? (err as { statusCode: number }).statusCode : (err.statusCode ?? 500);
     if (status >= 500) app.log.error({ err: err.message }, 'http error');
     if (err instanceof HttpError) void reply.headers(err.headers);
-    void reply.code(status).send({ error: status >= 500 ? 'internal error' : err.message });
+    return reply.code(status).send({ error: status >= 500 ? 'internal error' : err.message, ...(err instanceof HttpError && err.field ? { field: err.field } : {}) });
   });
 
-  server.get('/healthz', async () => ({ ok: true }));
-  // Which dependency is down, never its error text (which may name hosts, users or addresses).
-  server.get('/readyz', async (_req, reply) => {
-    const check = async (p: () => Promise<unknown>) => {
-      try {
-        await Promise.race([p(), new Promise((_, reject) => setTimeout(() => reject(new Error('timeout')), 2000).unref())]);
-        return 'up';
-      } catch {
-        return 'down';
+  await server.register(swagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: {
+        title: 'notice-dispatch',
+        version: '1',
+        description: 'Tell every person affected by an incident, individually, and prove it. Operators steer campaigns (viewer tokens read, operator tokens write); printing vendors pull their own batches; the public verify page tells a person whether a notice code is genuine. Tokens: `notice operator add NAME --role viewer|operator`, `notice vendor add NAME` (printed once, stored hashed).',
+      },
+      tags: [
+        { name: 'operations', description: 'campaigns: create, upload recipients, check, launch, steer, report (Bearer operator token)' },
+        { name: 'vendor', description: 'printing vendors: batches, files, printed, mailed, returns (Bearer vendor token; a vendor sees only its own batches)' },
+        { name: 'public', description: 'the verify page: is this notice genuine?' },
+        { name: 'monitoring', description: 'health, Prometheus metrics, the dashboard and the queue UI' },
+        { name: 'webhooks', description: 'bounce and delivery events from providers' },
+      ],
+      components: {
+        securitySchemes: {
+          operatorToken: { type: 'http', scheme: 'bearer', description: 'an operator token (viewer: read; operator: write). Browsers: HTTP Basic with the token as the password.' },
+          vendorToken: { type: 'http', scheme: 'bearer', description: 'a vendor token' },
+        },
+      },
+    },
+    transform: (input) => {
+      const out = jsonSchemaTransform(input);
+      // The queue UI (bull-board) registers its own routes, hidden; they are listed, under monitoring.
+      if (input.url.startsWith('/admin/queues')) {
+        return { ...out, schema: { ...out.schema, hide: false, tags: ['monitoring'], security: [{ operatorToken: [] }], summary: 'the queue UI (bull-board): viewer to look, operator to act' } };
       }
-    };
-    const [postgres, redis] = await Promise.all([check(() => app.db.query('select 1')), check(() => app.redis.ping())]);
-    const ok = postgres === 'up' && redis === 'up';
-    return reply.code(ok ? 200 : 503).send({ ok, postgres, redis });
+      return out;
+    },
+    transformObject: jsonSchemaTransformObject,
   });
+  await server.register(swaggerUi, { routePrefix: '/docs' });
 
+  registerHealthRoutes(server, app);
   await registerMonitoring(server, app);
+  registerOpsRoutes(server, app);
   registerVendorRoutes(server, app);
   registerSesWebhook(server, app, d.sns, d.confirmSubscription);
+  await registerVerifyRoutes(server, app);
   return server;
 }

@@ -1,5 +1,7 @@
 // POST /webhooks/ses: SES bounces, complaints and deliveries via SNS, signature verified.
 import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { ErrorBody } from './api-schemas.ts';
 import type { App } from '../app.ts';
 import { SnsError, type SnsVerifier } from '../bounces/sns.ts';
 import { parseSesMessage } from '../domain/ses-event.ts';
@@ -8,7 +10,15 @@ import { noticeByProviderMessageId } from '../db/notice-store.ts';
 
 export function registerSesWebhook(server: FastifyInstance, app: App, sns: SnsVerifier, confirmSubscription: (url: string) => Promise<void>): void {
   const accept = makeBounceAcceptor(app);
-  server.post('/webhooks/ses', async (req, reply) => {
+  server.post('/webhooks/ses', {
+    schema: {
+      tags: ['webhooks'], summary: 'SES bounces, complaints and deliveries via SNS (signature verified)',
+      description: 'SNS posts JSON with Content-Type text/plain. SubscriptionConfirmation is confirmed for the topics in SNS_TOPIC_ARNS; anything unsigned, from another topic or older than an hour is refused.',
+      consumes: ['text/plain', 'application/json'],
+      body: z.unknown().meta({ type: 'object', description: 'an SNS message' }),
+      response: { 200: z.looseObject({}), 400: ErrorBody, 403: ErrorBody },
+    },
+  }, async (req, reply) => {
     const m = await sns.verify(req.body);
     if (m.Type === 'SubscriptionConfirmation') {
       if (!m.SubscribeURL) throw new SnsError(400, 'no SubscribeURL');

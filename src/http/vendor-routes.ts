@@ -9,6 +9,9 @@ import { ack, listBatches, mailed, ownBatch, returns, VendorError } from '../pos
 import { vendorByToken } from '../postal/vendor-store.ts';
 import { enqueuePostal } from '../producer/enqueue.ts';
 import { tokenOf } from './auth.ts';
+import type { ZodTypeProvider } from 'fastify-type-provider-zod';
+import { z } from 'zod';
+import { ErrorBody } from './api-schemas.ts';
 
 type Vendor = { id: number; name: string };
 declare module 'fastify' {
@@ -17,7 +20,19 @@ declare module 'fastify' {
   }
 }
 
-const FILE_NAMES = new Set(['letters.csv', 'letters.sjis.csv', 'letters.pdf', 'exceptions.csv', 'manifest.json']);
+
+const V = { tags: ['vendor'], security: [{ vendorToken: [] }] };
+const errors = { 400: ErrorBody, 401: ErrorBody, 404: ErrorBody, 409: ErrorBody };
+const BatchParams = z.object({ id: z.coerce.number().int().positive().describe('batch id') });
+const Batch = z.object({
+  id: z.number(), campaign_id: z.number(), status: z.enum(['ready', 'printed', 'mailed']), size: z.number().describe('letters'), exceptions: z.number().describe('letters that cannot be written in Shift_JIS (in exceptions.csv)'),
+  closed_at: z.string().nullable(), printed_at: z.string().nullable(), mailed_at: z.string().nullable().describe('YYYY-MM-DD'),
+});
+const Manifest = z.object({
+  batch_id: z.number(), campaign_id: z.number(), vendor_id: z.number(), count: z.number(), sjis_count: z.number(), exceptions: z.number(), created_at: z.string(),
+  sort_key: z.array(z.string()).describe('rows are sorted by postal code (Japan Post presort)'),
+  files: z.array(z.object({ name: z.string(), sha256: z.string(), bytes: z.number(), content_type: z.string() })),
+}).meta({ id: 'Manifest' });
 
 export function registerVendorRoutes(server: FastifyInstance, app: App): void {
   const vendorAuth = async (req: FastifyRequest) => {
@@ -26,28 +41,30 @@ export function registerVendorRoutes(server: FastifyInstance, app: App): void {
     if (!vendor) throw new VendorError(401, 'a vendor token is required (Authorization: Bearer …)');
     req.vendor = vendor;
   };
-  const batchId = (req: FastifyRequest) => {
-    const id = Number((req.params as { id: string }).id);
-    if (!Number.isInteger(id) || id <= 0) throw new VendorError(404, 'no such batch');
-    return id;
-  };
 
-  server.register(async (v) => {
-    v.addHook('onRequest', vendorAuth);
-    v.get('/vendor/v1/batches', async (req) => {
-      const status = (req.query as { status?: string }).status;
-      if (status && !['ready', 'printed', 'mailed'].includes(status)) throw new VendorError(400, 'status is one of ready, printed, mailed');
-      return { batches: await listBatches(app.db, req.vendor!.id, status) };
+  server.register(async (plain) => {
+    plain.addHook('onRequest', vendorAuth);
+    const v = plain.withTypeProvider<ZodTypeProvider>();
+    v.get('/vendor/v1/batches', {
+      schema: { ...V, summary: 'your batches', querystring: z.object({ status: z.enum(['ready', 'printed', 'mailed']).optional().describe('ready: to download and print') }), response: { 200: z.object({ batches: z.array(Batch) }), ...errors } },
+    }, async (req) => {
+      const iso = (d: Date | null) => (d ? new Date(d).toISOString() : null);
+      const rows = await listBatches(app.db, req.vendor!.id, req.query.status);
+      return { batches: rows.map((b) => ({ ...b, closed_at: iso(b.closed_at), printed_at: iso(b.printed_at) })) };
     });
-    v.get('/vendor/v1/batches/:id', async (req) => {
-      const b = await ownBatch(app.db, req.vendor!.id, batchId(req));
-      return b.manifest;
-    });
-    v.get('/vendor/v1/batches/:id/files/:name', async (req, reply) => {
-      const id = batchId(req);
+    v.get('/vendor/v1/batches/:id', {
+      schema: { ...V, summary: 'a batch\'s manifest: counts and each file\'s sha256', params: BatchParams, response: { 200: Manifest, ...errors } },
+    }, async (req) => (await ownBatch(app.db, req.vendor!.id, req.params.id)).manifest as z.infer<typeof Manifest>);
+    v.get('/vendor/v1/batches/:id/files/:name', {
+      schema: {
+        ...V, summary: 'a file of a batch', description: 'letters.csv (UTF-8), letters.sjis.csv (CP932), exceptions.csv, letters.pdf (one page per letter), manifest.json. X-Content-SHA256 carries the checksum the manifest lists.',
+        params: BatchParams.extend({ name: z.enum(['letters.csv', 'letters.sjis.csv', 'letters.pdf', 'exceptions.csv', 'manifest.json']) }),
+        produces: ['text/csv', 'application/pdf', 'application/json'], response: { 200: z.unknown().meta({ type: 'string', format: 'binary' }), ...errors },
+      },
+    }, async (req, reply) => {
+      const { id, name } = req.params;
       await ownBatch(app.db, req.vendor!.id, id);
-      const name = (req.params as { name: string }).name;
-      const info = FILE_NAMES.has(name) ? await fileInfo(app.db, id, name) : null;
+      const info = await fileInfo(app.db, id, name);
       if (!info) throw new VendorError(404, 'no such file');
       await batchEvent(app.db, id, req.vendor!.id, 'download', { file: name });
       return reply
@@ -57,19 +74,18 @@ export function registerVendorRoutes(server: FastifyInstance, app: App): void {
         .header('x-content-sha256', info.sha256)
         .send(Readable.from(readFile(app.db, id, name)));
     });
-    v.post('/vendor/v1/batches/:id/ack', async (req) => ack(app.db, req.vendor!.id, batchId(req)));
-    v.post('/vendor/v1/batches/:id/mailed', async (req) => {
-      const body = (req.body ?? {}) as { mailed_at?: unknown };
-      if (typeof body.mailed_at !== 'string') throw new VendorError(400, 'mailed_at (YYYY-MM-DD) is required');
-      return mailed(app.db, req.vendor!.id, batchId(req), body.mailed_at);
-    });
-    v.post('/vendor/v1/returns', async (req) => {
-      const items = req.body as Array<{ notice_id?: unknown; reason?: unknown }>;
-      if (!Array.isArray(items) || !items.every((i) => Number.isInteger(i?.notice_id) && typeof i?.reason === 'string')) {
-        throw new VendorError(400, 'body is a list of {notice_id, reason}');
-      }
-      const results = await returns(app.db, req.vendor!.id, items as Array<{ notice_id: number; reason: string }>, (n) => enqueuePostal(app.queues, n));
-      return { results };
-    });
+    v.post('/vendor/v1/batches/:id/ack', {
+      schema: { ...V, summary: 'the batch is printed', description: 'Safe to repeat: a second ack changes nothing.', params: BatchParams, response: { 200: z.object({ printed: z.number() }), ...errors } },
+    }, async (req) => ack(app.db, req.vendor!.id, req.params.id));
+    v.post('/vendor/v1/batches/:id/mailed', {
+      schema: { ...V, summary: 'the batch is handed to the post', params: BatchParams, body: z.object({ mailed_at: z.string().describe('YYYY-MM-DD, the day it was posted') }), response: { 200: z.object({ mailed: z.number() }), ...errors } },
+    }, async (req) => mailed(app.db, req.vendor!.id, req.params.id, req.body.mailed_at));
+    v.post('/vendor/v1/returns', {
+      schema: {
+        ...V, summary: 'letters that came back', description: 'Each is re-mailed when its address was corrected since, or else the person is marked unreachable.',
+        body: z.array(z.object({ notice_id: z.number().int().positive(), reason: z.string().min(1).max(300) })).max(10_000),
+        response: { 200: z.object({ results: z.array(z.object({ notice_id: z.number(), outcome: z.enum(['remail', 'unreachable', 'not_found', 'not_mailed']) })) }), ...errors },
+      },
+    }, async (req) => ({ results: await returns(app.db, req.vendor!.id, req.body, (n) => enqueuePostal(app.queues, n)) }));
   });
 }

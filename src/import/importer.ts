@@ -10,7 +10,7 @@ import iconv from 'iconv-lite';
 import pgCopy from 'pg-copy-streams';
 import type { Db } from '../db/pool.ts';
 import { withTransaction, type DbClient } from '../db/pool.ts';
-import { getCampaign } from '../db/campaign-store.ts';
+import { getCampaign, noteCampaignEvent } from '../db/campaign-store.ts';
 import { REQUIRED_COLUMNS, isCardColumn, validateRow, type Recipient, type RowIssue, type RowRules } from '../domain/recipient.ts';
 import type { TemplateCache } from '../templates/template-store.ts';
 import { copyLine } from './copy-text.ts';
@@ -49,6 +49,10 @@ export interface ImportOptions {
   file: string;
   encoding: Encoding;
   onProgress?: (p: { bytes: number; totalBytes: number; rows: number }) => void;
+  /** Who imported it (`cli:<user>`, `operator:<name>`): in import_runs and the campaign ledger. */
+  actor?: string;
+  /** The name the report uses (an upload's own name rather than its temporary file). */
+  displayName?: string;
 }
 
 const OPTIONAL_COLUMNS = new Set(['address_line2', 'locale']);
@@ -68,7 +72,7 @@ export async function importCsv(db: Db, templates: TemplateCache, o: ImportOptio
   if (!campaign) throw new ImportFileError(o.file, 0, `campaign ${o.campaignId} does not exist`);
   if (campaign.state === 'cancelled') throw new ImportFileError(o.file, 0, `campaign ${o.campaignId} is cancelled`);
   const set = await templates.get(campaign.template_version, campaign.extra_vars);
-  const fileName = path.basename(o.file);
+  const fileName = o.displayName ?? path.basename(o.file);
   const totalBytes = (await stat(o.file).catch(() => null))?.size;
   if (totalBytes === undefined) throw new ImportFileError(fileName, 0, 'cannot read the file');
 
@@ -79,7 +83,7 @@ export async function importCsv(db: Db, templates: TemplateCache, o: ImportOptio
   return withTransaction(db, async (client) => {
     // One import per campaign at a time: dedupe against what is already there must see it all.
     await client.query('select pg_advisory_xact_lock(7310002, $1::int)', [o.campaignId]);
-    const run = await client.query('insert into import_runs (campaign_id, file_name, accepted, duplicates, rejected, report) values ($1, $2, 0, 0, 0, $3) returning id', [o.campaignId, fileName, '{}']);
+    const run = await client.query('insert into import_runs (campaign_id, file_name, accepted, duplicates, rejected, report, actor) values ($1, $2, 0, 0, 0, $3, $4) returning id', [o.campaignId, fileName, '{}', o.actor ?? 'cli']);
     const importRunId = run.rows[0].id as number;
 
     // Fast path, for the common case of a file with no duplicates: straight into notices with
@@ -126,6 +130,8 @@ export async function importCsv(db: Db, templates: TemplateCache, o: ImportOptio
       importRunId, report.accepted, report.duplicates.length, new Set(report.rejected.map((r) => r.line)).size,
       JSON.stringify({ duplicates: report.duplicates, rejected: report.rejected, warnings: report.warnings, droppedColumns: report.droppedColumns }),
     ]);
+    await noteCampaignEvent(client, o.campaignId, 'import', o.actor ?? 'cli',
+      `${fileName}: ${report.accepted} accepted, ${report.duplicates.length} duplicates, ${new Set(report.rejected.map((r) => r.line)).size} rejected (import run ${importRunId})`);
     return report;
   });
 }

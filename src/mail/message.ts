@@ -1,4 +1,5 @@
 // From a notice to the message that leaves: variables, rendering, Message-ID, VERP.
+import { createHmac } from 'node:crypto';
 import type { NoticeRow } from '../db/notice-store.ts';
 import { renderVariant, type TemplateSet } from '../domain/template.ts';
 import type { OutgoingMessage } from './transport.ts';
@@ -35,9 +36,14 @@ function domainOf(from: string): string {
   return m ? m[1] : 'localhost';
 }
 
-/** Stable per notice: a resend after a crash carries the same Message-ID. */
-export function messageIdFor(n: Pick<NoticeRow, 'id' | 'campaign_id' | 'notice_code'>, from: string): string {
-  return `<notice-${n.campaign_id}-${n.id}-${n.notice_code}@${domainOf(from)}>`;
+/**
+ * Stable per notice (a resend after a crash carries the same Message-ID) and opaque: the notice
+ * code, which proves a notice genuine, stays in the body and the letter, never in a header that
+ * every mail server on the way logs.
+ */
+export function messageIdFor(n: Pick<NoticeRow, 'id' | 'campaign_id'>, from: string, secret: string): string {
+  const tag = createHmac('sha256', secret).update(`message-id:${n.id}`).digest('hex').slice(0, 12);
+  return `<notice-${n.campaign_id}-${n.id}.${tag}@${domainOf(from)}>`;
 }
 
 export function buildMessage(n: NoticeRow, campaignName: string, templates: TemplateSet, s: MessageSettings): OutgoingMessage {
@@ -50,7 +56,7 @@ export function buildMessage(n: NoticeRow, campaignName: string, templates: Temp
     subject: rendered.subject,
     html: rendered.html,
     text: rendered.text,
-    messageId: messageIdFor(n, s.from),
-    headers: { 'X-Notice-Id': String(n.id), 'X-Notice-Code': n.notice_code, 'Auto-Submitted': 'auto-generated' },
+    messageId: messageIdFor(n, s.from, s.verpSecret),
+    headers: { 'X-Notice-Id': String(n.id), 'Auto-Submitted': 'auto-generated' },
   };
 }

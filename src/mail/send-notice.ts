@@ -15,6 +15,7 @@ import type { TemplateCache } from '../templates/template-store.ts';
 import { buildMessage, type MessageSettings } from './message.ts';
 import { SendFailureError, type MailTransport } from './transport.ts';
 import type { SentRecord } from './sent-recorder.ts';
+import type { PacingGate } from '../producer/pacing-gate.ts';
 
 export interface SendPolicy {
   maxAttempts: number;
@@ -32,6 +33,8 @@ export type SendOutcome =
   | { kind: 'skipped'; reason: string }
   | { kind: 'retry'; delayMs: number; reason: string }
   | { kind: 'throttled'; delayMs: number }
+  /** Outside the campaign's send window or past its hourly cap: the job waits, delayed. */
+  | { kind: 'waiting'; delayMs: number; reason: 'quiet_hours' | 'hourly_cap' }
   | { kind: 'postal'; reason: string }
   | { kind: 'needs_review'; reason: string }
   | { kind: 'paused'; reason: string };
@@ -54,6 +57,8 @@ export interface NoticeSenderDeps {
   throttle?: (ms: number) => Promise<void>;
   /** Sends in flight in this process at most. */
   maxInFlight: number;
+  /** The campaign's send window and hourly cap: who may be sent now (the rest wait, unclaimed). */
+  pacing?: PacingGate;
   log: Logger;
 }
 
@@ -75,9 +80,9 @@ export function makeSemaphore(max: number) {
 
 export interface NoticeSender {
   /** One notice (a retry, the reconciler's). */
-  sendOne(noticeId: number): Promise<SendOutcome>;
+  sendOne(campaignId: number, noticeId: number): Promise<SendOutcome>;
   /** A chunk of one campaign's notices: claimed together, sent side by side. */
-  sendMany(noticeIds: readonly number[]): Promise<Array<{ id: number; outcome: SendOutcome }>>;
+  sendMany(campaignId: number, noticeIds: readonly number[]): Promise<Array<{ id: number; outcome: SendOutcome }>>;
 }
 
 export function makeNoticeSender(d: NoticeSenderDeps): NoticeSender {
@@ -160,18 +165,22 @@ export function makeNoticeSender(d: NoticeSenderDeps): NoticeSender {
     return { kind: 'sent' };
   }
 
-  async function sendMany(noticeIds: readonly number[]): Promise<Array<{ id: number; outcome: SendOutcome }>> {
+  async function sendMany(campaignId: number, all: readonly number[]): Promise<Array<{ id: number; outcome: SendOutcome }>> {
+    // Outside the send window, or past the hourly cap: these wait, unclaimed, in a delayed job.
+    const gate = d.pacing ? await d.pacing.admit(campaignId, all) : { admitted: [...all], held: [], why: null, delayMs: 0 };
+    const waiting = gate.held.map((id) => ({ id, outcome: { kind: 'waiting', delayMs: gate.delayMs, reason: gate.why ?? 'quiet_hours' } as SendOutcome }));
+    const noticeIds = gate.admitted;
     const claimed = await claimForSend(d.db, noticeIds, d.policy.leaseMs);
     const taken = new Set(claimed.map((n) => n.id));
     const others = await whyNotClaimed(d.db, noticeIds.filter((id) => !taken.has(id)), d.policy.leaseMs);
     const sent = await Promise.all(claimed.map(async (n) => ({ id: n.id, outcome: await inFlight(() => sendClaimed(n)) })));
-    return [...sent, ...others];
+    return [...sent, ...others, ...waiting];
   }
 
   return {
     sendMany,
-    async sendOne(noticeId) {
-      return (await sendMany([noticeId]))[0].outcome;
+    async sendOne(campaignId, noticeId) {
+      return (await sendMany(campaignId, [noticeId]))[0].outcome;
     },
   };
 }

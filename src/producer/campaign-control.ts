@@ -9,6 +9,7 @@ import { CANCELLABLE } from '../domain/notice-state.ts';
 import { relayPending, rewindRelay, type RelayDeps, type RelayProgress } from './relay.ts';
 import { reconcile, type ReconcileDeps } from './reconciler.ts';
 import type { App } from '../app.ts';
+import { makePacingGate } from './pacing-gate.ts';
 
 export class CampaignStateError extends Error {
   /** 404 when the campaign does not exist, 409 when the verb does not apply to its state. */
@@ -118,7 +119,8 @@ export async function cancelLeftovers(db: Db, id: number, pageSize = 5000): Prom
 }
 
 /** What launch and resume need, from the app. */
-export function steeringDeps(app: Pick<App, 'db' | 'queues' | 'redis' | 'config'>): RelayDeps & ReconcileDeps {
+export function steeringDeps(app: Pick<App, 'db' | 'queues' | 'redis' | 'config' | 'clock'>): RelayDeps & ReconcileDeps {
   const c = app.config;
-  return { db: app.db, queues: app.queues, redis: app.redis, pageSize: c.RELAY_PAGE_SIZE, leaseMs: c.SEND_LEASE_MS, window: Math.max(c.RELAY_WINDOW, c.EMAIL_CHUNK_SIZE), chunkSize: c.EMAIL_CHUNK_SIZE };
+  const pacing = makePacingGate({ db: app.db, redis: app.redis, keyPrefix: c.QUEUE_PREFIX, now: () => app.clock.now(), recheckMs: c.PACING_RECHECK_MS });
+  return { db: app.db, queues: app.queues, redis: app.redis, pageSize: c.RELAY_PAGE_SIZE, leaseMs: c.SEND_LEASE_MS, window: Math.max(c.RELAY_WINDOW, c.EMAIL_CHUNK_SIZE), chunkSize: c.EMAIL_CHUNK_SIZE, pacing };
 }

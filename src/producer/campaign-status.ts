@@ -5,8 +5,9 @@ import { getCampaign, type CampaignRow } from '../db/campaign-store.ts';
 import { countsByCampaign, exactCounts, type StateCounts } from '../db/counts-store.ts';
 import { EMAIL_OPEN, NOTIFIED } from '../domain/notice-state.ts';
 import { deadlineOf, type Deadline } from '../domain/deadline.ts';
+import { inQuietHours, windowOpensAt, type Pacing } from '../domain/send-window.ts';
 
-export type WaitingCode = 'not_launched' | 'paused' | 'no_vendor' | 'routing' | 'address_invalid' | 'needs_review' | 'open_batch' | 'ready_batch' | 'printed_batch';
+export type WaitingCode = 'not_launched' | 'paused' | 'quiet_hours' | 'no_vendor' | 'routing' | 'address_invalid' | 'needs_review' | 'open_batch' | 'ready_batch' | 'printed_batch';
 
 export interface Waiting {
   /** Why, as a code (the dashboard words it in Japanese or English). */
@@ -36,6 +37,8 @@ export interface CampaignStatus {
   etaSeconds: number | null;
   emailPhaseDone: boolean;
   deadline: Deadline | null;
+  /** Quiet hours and hourly cap, and when the window opens next if it is closed now. */
+  pacing: Pacing & { inQuietHours: boolean; windowOpensAt: string | null };
   waiting: Waiting[];
 }
 
@@ -69,6 +72,9 @@ export async function statusFrom(db: Db, c: CampaignRow, counts: StateCounts, no
   const open = EMAIL_OPEN.reduce((a, s) => a + counts[s], 0);
   const { rows: v } = await db.query('select name from vendors where id = $1', [c.vendor_id]);
   const vendor = (v[0]?.name as string | undefined) ?? null;
+  const p: Pacing = { quietFrom: c.quiet_from?.slice(0, 5) ?? null, quietTo: c.quiet_to?.slice(0, 5) ?? null, timeZone: c.time_zone, hourlyCap: c.hourly_cap };
+  const opens = windowOpensAt(p, now);
+  const pacing = { ...p, inQuietHours: inQuietHours(p, now), windowOpensAt: opens?.toISOString() ?? null };
   return {
     id: c.id, name: c.name, state: c.state, pauseReason: c.pause_reason, pausedBy: c.paused_by, vendor, total, counts,
     notified: NOTIFIED.reduce((a, s) => a + counts[s], 0),
@@ -76,13 +82,17 @@ export async function statusFrom(db: Db, c: CampaignRow, counts: StateCounts, no
     etaSeconds: open === 0 ? 0 : ratePerSec > 0 && c.state === 'running' ? Math.ceil(open / ratePerSec) : null,
     emailPhaseDone: open === 0,
     deadline: deadlineOf(c.discovered_on, c.deadline_basis, now),
-    waiting: await waitingOf(db, c, counts, vendor),
+    pacing,
+    waiting: await waitingOf(db, c, counts, vendor, pacing),
   };
 }
 
-async function waitingOf(db: Db, c: CampaignRow, counts: StateCounts, vendor: string | null): Promise<Waiting[]> {
+async function waitingOf(db: Db, c: CampaignRow, counts: StateCounts, vendor: string | null, pacing: CampaignStatus['pacing']): Promise<Waiting[]> {
   const w: Waiting[] = [];
   const emailOpen = counts.pending + counts.queued + counts.sending;
+  if (c.state === 'running' && pacing.inQuietHours && counts.queued) {
+    w.push({ code: 'quiet_hours', what: 'email', count: counts.queued, why: `quiet hours (${pacing.quietFrom}–${pacing.quietTo} ${pacing.timeZone}): the send window opens at ${pacing.windowOpensAt}` });
+  }
   if (c.state === 'draft' && counts.pending) w.push({ code: 'not_launched', what: 'people', count: counts.pending, why: `the campaign is not launched yet (notice campaign launch ${c.id})` });
   if (c.state === 'paused' && emailOpen) w.push({ code: 'paused', what: 'email', count: emailOpen, why: `paused${c.paused_by ? ` by ${c.paused_by}` : ''}: ${c.pause_reason ?? 'no reason given'} (notice campaign resume ${c.id})` });
   if (counts.postal_queued) {

@@ -38,6 +38,16 @@ export async function enqueueEmailChunks(queues: Queues, campaignId: number, not
   return jobs.length;
 }
 
+/**
+ * People of one campaign held by its send window or hourly cap, as one delayed chunk job. Its id
+ * names the chunk and the time it was put off, so it never collides with the job that held it.
+ */
+export async function enqueueChunkLater(queues: Queues, campaignId: number, noticeIds: readonly number[], delayMs: number): Promise<void> {
+  if (!noticeIds.length) return;
+  const id = `${jobId.chunk(campaignId, noticeIds[0])}-w${Date.now().toString(36)}`;
+  await queues.email.add(JOB.sendChunk, { campaignId, noticeIds: [...noticeIds] }, { jobId: id, delay: delayMs });
+}
+
 export async function enqueuePostal(queues: Queues, notices: readonly NoticeRef[]): Promise<void> {
   for (let i = 0; i < notices.length; i += CHUNK) {
     await queues.postal.addBulk(

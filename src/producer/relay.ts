@@ -16,6 +16,7 @@ import { transition } from '../db/notice-store.ts';
 import type { Redis } from 'ioredis';
 import type { Queues } from '../../queues/queues.ts';
 import { enqueueEmailChunks, enqueuePostal, type NoticeRef } from './enqueue.ts';
+import type { PacingGate } from './pacing-gate.ts';
 
 export interface RelayProgress {
   queued: number;
@@ -31,6 +32,8 @@ export interface RelayDeps {
   /** People the email queue may hold (waiting or active); at least one chunk. */
   window: number;
   chunkSize: number;
+  /** The send window and hourly cap: the relay adds no more than they allow. */
+  pacing?: PacingGate;
 }
 
 /** pending → queued / postal_queued, page by page, while the campaign runs; then a first window. */
@@ -93,8 +96,10 @@ export async function topUp(d: RelayDeps): Promise<number> {
   if (room < d.chunkSize) return 0;
   const { rows: campaigns } = await d.db.query(`select id, relay_cursor from campaigns where state = 'running' order by priority desc, id`);
   for (const c of campaigns) {
-    while (room >= d.chunkSize) {
-      const want = Math.floor(room / d.chunkSize) * d.chunkSize;
+    // Quiet hours, or the hour's cap used: this campaign waits; the next may go.
+    let allowed = d.pacing ? await d.pacing.room(c.id) : Infinity;
+    while (room >= d.chunkSize && allowed > 0) {
+      const want = Math.min(Math.floor(room / d.chunkSize) * d.chunkSize, allowed);
       const { rows } = await d.db.query(
         `select id from notices where campaign_id = $1 and state = 'queued' and id > $2 order by id limit $3`,
         [c.id, c.relay_cursor, want],
@@ -105,6 +110,7 @@ export async function topUp(d: RelayDeps): Promise<number> {
       c.relay_cursor = ids[ids.length - 1];
       await d.db.query('update campaigns set relay_cursor = $2 where id = $1 and relay_cursor < $2', [c.id, c.relay_cursor]);
       added += ids.length;
+      allowed -= ids.length;
       room -= Math.ceil(ids.length / d.chunkSize) * d.chunkSize;
       if (ids.length < want) break;
     }

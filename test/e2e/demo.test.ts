@@ -65,6 +65,7 @@ describe('notice demo', () => {
     expect(stored).not.toMatch(/@example\.(com|net|org)/);
 
     const report = readFileSync(path.join(t.tmp, 'demo/report.csv'), 'utf8').trim().split('\n');
-    expect(report).toHaveLength(401);
+    expect(report.filter((l) => !l.startsWith('#'))).toHaveLength(401);
+    expect(report.at(-1)).toMatch(/^# accounted 400, unaccounted 0: everyone is accounted for/);
   });
 });

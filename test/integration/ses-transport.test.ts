@@ -33,7 +33,7 @@ describe('the SES transport', () => {
     const s = await settled(id);
     expect(s.counts.sent).toBe(2);
     const msg = ses.sent.find((m) => m.destinations.includes('ses1@example.com'))!;
-    expect(msg.raw).toMatch(/^Message-ID: <notice-\d+-\d+-[0-9A-Z-]+@example\.com>/m);
+    expect(msg.raw).toMatch(/^Message-ID: <notice-\d+-\d+\.[0-9a-f]{12}@example\.com>/m);
     expect(msg.source).toMatch(/^bounce\+\d+\.[0-9a-f]{16}@bounce\.example\.com$/);
     const { rows } = await app.db.query('select provider_message_id from notices where campaign_id = $1 order by id', [id]);
     expect(rows[0].provider_message_id).toBe(msg.id);
