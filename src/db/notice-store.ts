@@ -51,6 +51,11 @@ export interface TransitionOptions {
   set?: Partial<Record<Settable, string | number | null>>;
   /** Extra SQL assignments, from code in this file only (never from input). */
   also?: 'unclaim' | 'refund-attempt' | 'soft-bounce' | 'mailed';
+  /**
+   * Return only the ids (id, campaign_id, channel, state, from_state), not whole rows: the relay
+   * moves a million people and needs nothing else (and no personal data should travel for it).
+   */
+  slim?: boolean;
 }
 
 const ALSO: Record<NonNullable<TransitionOptions['also']>, string> = {
@@ -87,7 +92,7 @@ export async function transition(db: Queryable, o: TransitionOptions): Promise<T
       for update of n
     ), u as (
       update notices n set ${sets.join(', ')} from o where n.id = o.id and n.state = o.from_state
-      returning n.*, o.from_state
+      returning ${o.slim ? 'n.id, n.campaign_id, n.channel, n.state' : 'n.*'}, o.from_state
     ), e as (
       insert into notice_events (notice_id, campaign_id, from_state, to_state, channel, detail)
       select u.id, u.campaign_id, u.from_state, $3, coalesce($4, u.channel), $5::jsonb from u

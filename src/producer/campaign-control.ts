@@ -103,7 +103,7 @@ export async function cancelLeftovers(db: Db, id: number, pageSize = 5000): Prom
   for (;;) {
     const { rows } = await db.query(`select id from notices where campaign_id = $1 and state = any($2::text[]) order by id limit $3`, [id, CANCELLABLE, pageSize]);
     if (!rows.length) break;
-    total += (await transition(db, { ids: rows.map((r) => r.id), from: CANCELLABLE, to: 'cancelled', detail: { reason: 'campaign cancelled' } })).length;
+    total += (await transition(db, { ids: rows.map((r) => r.id), from: CANCELLABLE, to: 'cancelled', detail: { reason: 'campaign cancelled' }, slim: true })).length;
   }
   return total + (await withTransaction(db, async (tx) => {
     const { rows: open } = await tx.query(`select id from batches where campaign_id = $1 and status = 'open' order by id for update`, [id]);

@@ -53,11 +53,11 @@ export async function relayPending(d: RelayDeps, campaignId: number, onPage?: (p
         [campaignId, cursor, d.pageSize],
       );
       if (!rows.length) return null;
-      const email = await transition(tx, { ids: rows.filter((r) => r.emailable).map((r) => r.id), from: ['pending'], to: 'queued', channel: 'email' });
+      const email = await transition(tx, { ids: rows.filter((r) => r.emailable).map((r) => r.id), from: ['pending'], to: 'queued', channel: 'email', slim: true });
       const postal: NoticeRef[] = [];
       for (const reason of ['no_email', 'suppressed']) {
         const ids = rows.filter((r) => !r.emailable && r.reason === reason).map((r) => r.id);
-        postal.push(...(await transition(tx, { ids, from: ['pending'], to: 'postal_queued', channel: 'postal', detail: { reason } })));
+        postal.push(...(await transition(tx, { ids, from: ['pending'], to: 'postal_queued', channel: 'postal', detail: { reason }, slim: true })));
       }
       return { last: rows[rows.length - 1].id as number, email, postal };
     });
