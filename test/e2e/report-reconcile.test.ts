@@ -1,31 +1,21 @@
 // The report's reconciliation is what an auditor reads first: with one person's row corrupted it
 // must not add up, the CLI must exit non-zero naming that person, and the API must say so.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { makeTestEnv, waitFor, type TestEnv } from '../support/harness.ts';
+import { waitFor } from '../support/harness.ts';
+import { testServer, useEnvWithSink } from '../support/setup.ts';
 import { campaignWith, counts, person } from '../support/fixtures.ts';
 import { notice } from '../support/cli.ts';
-import { startSmtpSink, type SmtpSink } from '../../src/mail/smtp-sink.ts';
 import { startWorkers } from '../../src/worker-runner.ts';
 import { launch, steeringDeps } from '../../src/producer/campaign-control.ts';
-import { buildServer } from '../../src/http/server.ts';
-import { makeSnsVerifier } from '../../src/bounces/sns.ts';
 import { addOperator } from '../../src/http/operator-store.ts';
 
-let t: TestEnv;
-let sink: SmtpSink;
-beforeAll(async () => {
-  t = await makeTestEnv();
-  sink = await startSmtpSink();
-});
-afterAll(async () => {
-  await sink?.close();
-  await t?.teardown();
-});
+const env = useEnvWithSink();
 
 describe('campaign report', () => {
   it('adds up when everyone is accounted for, and names the person when a row is corrupted', async () => {
+    const { t, sink } = env;
     const app = t.app({ SMTP_URL: sink.url });
     const { id } = await campaignWith(app, t.tmp, [person(1), person(2), person(3), person(4)]);
     const workers = await startWorkers(app, { concurrency: 2 });
@@ -61,7 +51,7 @@ describe('campaign report', () => {
     expect(parsed.people).toHaveLength(4);
 
     // The same over HTTP.
-    const server = await buildServer({ app, sns: makeSnsVerifier({ allowedTopics: [], fetchCert: async () => '' }), confirmSubscription: async () => {} });
+    const server = await testServer(app);
     const { token } = await addOperator(app.db, 'auditor', 'viewer');
     const res = await server.inject({ method: 'GET', url: `/api/v1/campaigns/${id}/report.csv`, headers: { authorization: `Bearer ${token}` } });
     expect(res.headers['x-reconciliation']).toBe('unaccounted=1');

@@ -4,8 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { makeTestEnv, type TestEnv } from '../support/harness.ts';
 import { campaignWith, person } from '../support/fixtures.ts';
-import { buildServer } from '../../src/http/server.ts';
-import { makeSnsVerifier } from '../../src/bounces/sns.ts';
+import { testServer } from '../support/setup.ts';
 import { launch, steeringDeps } from '../../src/producer/campaign-control.ts';
 import { addOperator } from '../../src/http/operator-store.ts';
 import { normaliseCode } from '../../src/http/verify-routes.ts';
@@ -17,7 +16,7 @@ let server: FastifyInstance;
 beforeAll(async () => {
   t = await makeTestEnv();
   app = t.app({ ORGANISATION_NAME: '通販ストア株式会社', VERIFY_FLOOR_MS: '40' });
-  server = await buildServer({ app, sns: makeSnsVerifier({ allowedTopics: [], fetchCert: async () => '' }), confirmSubscription: async () => {} });
+  server = await testServer(app);
 });
 afterAll(async () => {
   await server?.close();

@@ -1,31 +1,23 @@
 // Send windows and hourly caps, with a fake clock: nothing is sent inside the quiet hours and
 // everything after them; a cap lets through that many an hour and the rest wait. Waiting is never
 // failing: no attempt is counted and nobody goes to post for it.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { makeTestEnv, waitFor, type TestEnv } from '../support/harness.ts';
+import { describe, expect, it } from 'vitest';
+import { waitFor } from '../support/harness.ts';
+import { useEnvWithSink } from '../support/setup.ts';
 import { campaignWith, counts, person } from '../support/fixtures.ts';
-import { startSmtpSink, type SmtpSink } from '../../src/mail/smtp-sink.ts';
 import { startWorkers } from '../../src/worker-runner.ts';
 import { launch, steeringDeps } from '../../src/producer/campaign-control.ts';
 import { setCampaignPacing } from '../../src/db/campaign-store.ts';
 import { enqueueEmailChunks } from '../../src/producer/enqueue.ts';
 import { campaignStatus } from '../../src/producer/campaign-status.ts';
 
-let t: TestEnv;
-let sink: SmtpSink;
-beforeAll(async () => {
-  t = await makeTestEnv();
-  sink = await startSmtpSink();
-});
-afterAll(async () => {
-  await sink?.close();
-  await t?.teardown();
-});
+const env = useEnvWithSink();
 
 const settle = () => new Promise((r) => setTimeout(r, 1500));
 
 describe('quiet hours', () => {
   it('sends nothing between 21:00 and 08:00 Tokyo time, and everyone once the window opens', async () => {
+    const { t, sink } = env;
     const app = t.app({ SMTP_URL: sink.url, PACING_RECHECK_MS: '200', RELAY_TOPUP_MS: '100' });
     let now = new Date('2026-11-28T14:00:00Z'); // 23:00 in Tokyo
     app.clock.now = () => now;
@@ -67,6 +59,7 @@ describe('quiet hours', () => {
 
 describe('hourly cap', () => {
   it('lets through the cap each hour and the rest wait for the next', async () => {
+    const { t, sink } = env;
     const app = t.app({ SMTP_URL: sink.url, PACING_RECHECK_MS: '200', RELAY_TOPUP_MS: '100', EMAIL_CHUNK_SIZE: '4' });
     let now = new Date('2026-11-28T01:10:00Z'); // 10:10 in Tokyo
     app.clock.now = () => now;
