@@ -12,7 +12,8 @@ import { enqueueBounce, enqueueCloseBatch, enqueueEmail, enqueueChunkLater, enqu
 import { topUpExclusive } from './producer/relay.ts';
 import { steeringDeps } from './producer/campaign-control.ts';
 import { makeSendRateLimiter } from './mail/rate-limiter.ts';
-import { makePacingGate } from './producer/pacing-gate.ts';
+import type { PacingGate } from './producer/pacing-gate.ts';
+import { messageSettings } from './mail/message.ts';
 import { reconcileExclusive } from './producer/reconciler.ts';
 import { makeEmailWorker } from '../workers/email-worker.ts';
 import { makeBounceWorker, makePostalWorker, makePrintWorker } from '../workers/postal-workers.ts';
@@ -44,7 +45,7 @@ const HEARTBEAT_MS = 5000;
 
 export const ALL_QUEUES: string[] = ALL_QUEUE_NAMES;
 
-async function emailSender(app: App, maxInFlight: number): Promise<NoticeSender> {
+async function emailSender(app: App, maxInFlight: number, pacing: PacingGate | undefined): Promise<NoticeSender> {
   const c = app.config;
   const m = app.metrics;
   const limiter = makeSendRateLimiter(app.redis, { keyPrefix: c.QUEUE_PREFIX, perSecond: c.SEND_RATE_PER_SEC });
@@ -52,7 +53,7 @@ async function emailSender(app: App, maxInFlight: number): Promise<NoticeSender>
     db: app.db,
     transport: await app.transport(),
     templates: app.templates,
-    message: { from: c.MAIL_FROM, bounceDomain: c.BOUNCE_DOMAIN, verpSecret: c.VERP_SECRET },
+    message: messageSettings(c),
     policy: {
       maxAttempts: c.SEND_ATTEMPTS, backoffBaseMs: c.BACKOFF_BASE_MS, backoffMaxMs: c.BACKOFF_MAX_MS, infraRetryMs: c.INFRA_RETRY_MS,
       outagePauseMs: c.OUTAGE_PAUSE_MS, throttleBackoffMs: c.THROTTLE_BACKOFF_MS, errorBudget: c.ERROR_BUDGET, leaseMs: c.SEND_LEASE_MS,
@@ -67,7 +68,7 @@ async function emailSender(app: App, maxInFlight: number): Promise<NoticeSender>
       if (e.failureClass) m.sendFailures.inc({ class: e.failureClass });
     },
     acquire: () => limiter.acquire(),
-    pacing: makePacingGate({ db: app.db, redis: app.redis, keyPrefix: c.QUEUE_PREFIX, now: () => app.clock.now(), recheckMs: c.PACING_RECHECK_MS }),
+    pacing,
     throttle: (ms) => limiter.pause(ms),
     maxInFlight,
     log: app.log.child({ queue: 'email' }),
@@ -80,6 +81,8 @@ export async function startWorkers(app: App, opts: WorkerOptions = {}): Promise<
   const names = opts.queues ?? ['email'];
   const concurrency = opts.concurrency ?? c.WORKER_CONCURRENCY;
   const common = { connection: app.redis, prefix: c.QUEUE_PREFIX, concurrency, lockMs: c.WORKER_LOCK_MS };
+  // One set of relay deps (and one pacing gate, whose cache the sender and the relay share).
+  const steer = steeringDeps(app);
   const closeDue = (batchId: number) => enqueueCloseBatch(app.queues, batchId);
   const workers: Worker[] = [];
   if (names.includes('email')) {
@@ -87,7 +90,7 @@ export async function startWorkers(app: App, opts: WorkerOptions = {}): Promise<
     workers.push(makeEmailWorker({
       ...common,
       concurrency: Math.max(3, Math.ceil((3 * concurrency) / c.EMAIL_CHUNK_SIZE)),
-      sender: await emailSender(app, concurrency),
+      sender: await emailSender(app, concurrency, steer.pacing),
       retryLater: (items) => enqueueEmailLater(app.queues, items),
       waitLater: (campaignId, ids, delayMs) => enqueueChunkLater(app.queues, campaignId, ids, delayMs),
       observe: (outcome) => {
@@ -145,7 +148,7 @@ export async function startWorkers(app: App, opts: WorkerOptions = {}): Promise<
   // The relay's window: one process at a time tops it up (an advisory lock decides which).
   let topping: Promise<unknown> = Promise.resolve();
   const topUpTimer = names.includes('email') ? setInterval(() => {
-    topping = topUpExclusive(steeringDeps(app)).catch((err) => app.log.error({ err: (err as Error).message }, 'relay top-up failed'));
+    topping = topUpExclusive(steer).catch((err) => app.log.error({ err: (err as Error).message }, 'relay top-up failed'));
   }, c.RELAY_TOPUP_MS) : null;
   topUpTimer?.unref();
 
@@ -155,7 +158,7 @@ export async function startWorkers(app: App, opts: WorkerOptions = {}): Promise<
     const tick = () => {
       running = (async () => {
         try {
-          const r = await reconcileExclusive({ ...steeringDeps(app), pageSize: 1000 });
+          const r = await reconcileExclusive({ ...steer, pageSize: 1000 });
           if (r && (r.email || r.postal)) {
             m.requeued.inc({ queue: 'email' }, r.email);
             m.requeued.inc({ queue: 'postal' }, r.postal);

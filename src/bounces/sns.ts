@@ -5,6 +5,7 @@
 // certificate cache is bounded. The fetcher is injectable so tests can trust their own
 // certificate without touching the network.
 import { createVerify } from 'node:crypto';
+import { StatusError } from '../errors.ts';
 
 export interface SnsEnvelope {
   Type: 'Notification' | 'SubscriptionConfirmation' | 'UnsubscribeConfirmation';
@@ -20,12 +21,9 @@ export interface SnsEnvelope {
   Token?: string;
 }
 
-export class SnsError extends Error {
-  readonly statusCode: number;
+export class SnsError extends StatusError {
   constructor(statusCode: number, message: string) {
-    super(message);
-    this.name = 'SnsError';
-    this.statusCode = statusCode;
+    super(statusCode, message, 'SnsError');
   }
 }
 

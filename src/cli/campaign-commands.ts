@@ -190,7 +190,7 @@ export function addCampaignCommands(program: Command): void {
     .action((id: number, o: { notice?: number; customer?: string; html?: boolean; letter?: string; json?: boolean }) =>
       withApp(async (app) => {
         if (!o.notice && !o.customer) throw new UsageError('say who: --notice ID or --customer CUSTOMER_ID');
-        const { previewEmail, previewLetter } = await import('../producer/preview.ts');
+        const [{ previewEmail, previewLetter }, { messageSettings }] = await Promise.all([import('../producer/preview.ts'), import('../mail/message.ts')]);
         const who = { noticeId: o.notice, customerId: o.customer };
         const c = app.config;
         if (o.letter) {
@@ -199,7 +199,7 @@ export function addCampaignCommands(program: Command): void {
           say(`wrote ${o.letter}`);
           return;
         }
-        const p = await previewEmail(app.db, app.templates, { from: c.MAIL_FROM, bounceDomain: c.BOUNCE_DOMAIN, verpSecret: c.VERP_SECRET }, id, who);
+        const p = await previewEmail(app.db, app.templates, messageSettings(c), id, who);
         print(o.json, p, [`To: ${p.to ?? '(no email: a letter)'}`, `Subject: ${p.subject}`, '', p.text, ...(o.html ? ['', '--- HTML ---', p.html] : [])].join('\n'));
       }),
     );
@@ -213,9 +213,9 @@ export function addCampaignCommands(program: Command): void {
     .option('--locale <locale>', 'which variant', 'ja')
     .action((id: number, o: { to: string; segment: string; locale: string }) =>
       withApp(async (app) => {
-        const { testSend } = await import('../producer/preview.ts');
+        const [{ testSend }, { messageSettings }] = await Promise.all([import('../producer/preview.ts'), import('../mail/message.ts')]);
         const c = app.config;
-        const r = await testSend(app.db, app.templates, await app.transport(), { from: c.MAIL_FROM, bounceDomain: c.BOUNCE_DOMAIN, verpSecret: c.VERP_SECRET }, id, o);
+        const r = await testSend(app.db, app.templates, await app.transport(), messageSettings(c), id, o);
         console.log(`sent ${o.segment}.${o.locale} to ${o.to}: ${r.reply}`);
       }),
     );

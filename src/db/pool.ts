@@ -52,6 +52,24 @@ export async function withTransaction<T>(db: Db, fn: (client: DbClient) => Promi
 }
 
 /** A connection of its own for work that spans statements outside a transaction (COPY, locks). */
+/**
+ * Run `fn` holding a session advisory lock, or return null at once when another process holds it
+ * (one relay, one reconciler, one closer of a batch across all machines). The lock lives as long
+ * as its connection: if PostgreSQL restarts mid-run, the lock goes with it and the next try starts over.
+ */
+export async function withTryLock<T>(db: Db, key: readonly [number] | readonly [number, number], fn: (client: DbClient) => Promise<T>): Promise<T | null> {
+  const args = key.length === 1 ? '$1' : '$1, $2::int';
+  return withClient(db, async (client) => {
+    const { rows } = await client.query(`select pg_try_advisory_lock(${args}) as ok`, [...key]);
+    if (!rows[0].ok) return null;
+    try {
+      return await fn(client);
+    } finally {
+      await client.query(`select pg_advisory_unlock(${args})`, [...key]).catch(() => {});
+    }
+  });
+}
+
 export async function withClient<T>(db: Db, fn: (client: DbClient) => Promise<T>): Promise<T> {
   const client = await db.connect();
   let broken: Error | undefined;

@@ -5,16 +5,14 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../db/pool.ts';
 import { operatorByToken, type Operator, type OperatorRole } from './operator-store.ts';
+import { StatusError } from '../errors.ts';
 
-export class HttpError extends Error {
-  readonly statusCode: number;
+export class HttpError extends StatusError {
   readonly headers: Record<string, string>;
   /** The request field at fault (body.vendor, querystring.encoding), when there is one. */
   readonly field?: string;
   constructor(statusCode: number, message: string, headers: Record<string, string> = {}, field?: string) {
-    super(message);
-    this.name = 'HttpError';
-    this.statusCode = statusCode;
+    super(statusCode, message, 'HttpError');
     this.headers = headers;
     this.field = field;
   }

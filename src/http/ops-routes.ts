@@ -24,6 +24,7 @@ import { dryRun, previewEmail, previewLetter, testSend } from '../producer/previ
 import { reconcileReport } from '../producer/report-reconcile.ts';
 import { pacingOf } from '../producer/pacing-gate.ts';
 import { createCampaignFromFiles } from '../templates/create-campaign.ts';
+import { messageSettings } from '../mail/message.ts';
 import { HttpError, requireOperator } from './auth.ts';
 import { ErrorBody } from './api-schemas.ts';
 
@@ -43,6 +44,12 @@ const Pacing = z.object({
   quiet_hours: QuietHours.nullable().describe('no email in these hours; null: none'),
   hourly_cap: z.number().int().positive().nullable().describe('emails per hour at most; null: no cap'),
 });
+
+/** The API's pacing body as the store keeps it (what is left out: none). */
+const pacingOfBody = (p: Partial<z.infer<typeof Pacing>>) => {
+  const q = p.quiet_hours ?? null;
+  return { quietFrom: q?.from ?? null, quietTo: q?.to ?? null, timeZone: q?.time_zone ?? 'Asia/Tokyo', hourlyCap: p.hourly_cap ?? null };
+};
 
 const CreateCampaign = z
   .object({
@@ -72,8 +79,7 @@ const Steer = z.object({
   cancelled: z.number().optional().describe('cancel: people not yet told who were cancelled'),
 });
 const LineIssue = z.object({ line: z.number(), field: z.string(), reason: z.string() });
-/** Large answers whose every field is described in the CLI's --json output; checked loosely here. */
-const loose = <T extends z.ZodRawShape>(shape: T) => z.looseObject(shape);
+/** Large answers (status, dry run) are described by their key fields and passed through whole. */
 const asLoose = <T>(v: T) => v as T & Record<string, unknown>;
 const ImportReport = z.object({
   file: z.string(),
@@ -116,7 +122,6 @@ export function registerOpsRoutes(server: FastifyInstance, app: App): void {
     if (!c) throw new HttpError(404, `campaign ${id} does not exist`);
     return c;
   };
-  const settings = () => ({ from: app.config.MAIL_FROM, bounceDomain: app.config.BOUNCE_DOMAIN, verpSecret: app.config.VERP_SECRET });
   const s = server.withTypeProvider<ZodTypeProvider>();
 
   // text/csv bodies stay streams; the route writes them to a temporary file as they arrive.
@@ -148,10 +153,7 @@ export function registerOpsRoutes(server: FastifyInstance, app: App): void {
     const c = await createCampaignFromFiles(app.db, b.name, files, b.extra_vars, who);
     if (vendor) await setCampaignVendor(app.db, c.id, vendor.id, who);
     if (b.discovered_on) await setCampaignDeadline(app.db, c.id, b.discovered_on, b.deadline_basis, who);
-    if (b.pacing) {
-      const q = b.pacing.quiet_hours ?? null;
-      await setCampaignPacing(app.db, c.id, { quietFrom: q?.from ?? null, quietTo: q?.to ?? null, timeZone: q?.time_zone ?? 'Asia/Tokyo', hourlyCap: b.pacing.hourly_cap ?? null }, who);
-    }
+    if (b.pacing) await setCampaignPacing(app.db, c.id, pacingOfBody(b.pacing), who);
     return reply.code(201).send({ id: c.id, template_version: c.templateVersion, segments: c.segments, locales: c.locales });
   });
 
@@ -198,7 +200,7 @@ export function registerOpsRoutes(server: FastifyInstance, app: App): void {
 
   s.get('/api/v1/campaigns/:id', {
     onRequest: viewer,
-    schema: { tags: OPS, security: SECURITY, summary: 'status: counts per state, what is waiting and why, rate, ETA, pacing, deadline', params: CampaignParams, response: { 200: loose({ id: z.number(), name: z.string(), state: z.string() }), ...errors } },
+    schema: { tags: OPS, security: SECURITY, summary: 'status: counts per state, what is waiting and why, rate, ETA, pacing, deadline', params: CampaignParams, response: { 200: z.looseObject({ id: z.number(), name: z.string(), state: z.string() }), ...errors } },
   }, async (req) => {
     const st = await campaignStatus(app.db, req.params.id, { now: app.clock.now() });
     if (!st) throw new HttpError(404, `campaign ${req.params.id} does not exist`);
@@ -219,13 +221,13 @@ export function registerOpsRoutes(server: FastifyInstance, app: App): void {
 
   s.get('/api/v1/campaigns/:id/dry-run', {
     onRequest: viewer,
-    schema: { tags: OPS, security: SECURITY, summary: 'what launch would do: email / post / rejected per segment × locale, and letters per vendor', params: CampaignParams, response: { 200: loose({ campaign: z.number() }), ...errors } },
+    schema: { tags: OPS, security: SECURITY, summary: 'what launch would do: email / post / rejected per segment × locale, and letters per vendor', params: CampaignParams, response: { 200: z.looseObject({ campaign: z.number() }), ...errors } },
   }, async (req) => asLoose(await dryRun(app.db, req.params.id)));
 
   s.get('/api/v1/campaigns/:id/preview', {
     onRequest: operator,
     schema: { tags: OPS, security: SECURITY, summary: 'one person\'s rendered email (subject, HTML, text)', description: 'Shows a person\'s data, so it needs the operator role.', params: CampaignParams, querystring: Who, response: { 200: z.object({ noticeId: z.number(), to: z.string().nullable(), subject: z.string(), html: z.string(), text: z.string() }), ...errors } },
-  }, async (req) => previewEmail(app.db, app.templates, settings(), req.params.id, { noticeId: req.query.notice_id, customerId: req.query.customer_id }));
+  }, async (req) => previewEmail(app.db, app.templates, messageSettings(app.config), req.params.id, { noticeId: req.query.notice_id, customerId: req.query.customer_id }));
 
   s.get('/api/v1/campaigns/:id/preview/letter.pdf', {
     onRequest: operator,
@@ -243,7 +245,7 @@ export function registerOpsRoutes(server: FastifyInstance, app: App): void {
       response: { 200: z.object({ messageId: z.string(), reply: z.string() }), ...errors },
     },
   }, async (req) => {
-    const r = await testSend(app.db, app.templates, await app.transport(), settings(), req.params.id, req.body);
+    const r = await testSend(app.db, app.templates, await app.transport(), messageSettings(app.config), req.params.id, req.body);
     await noteCampaignEvent(app.db, req.params.id, 'test_send', actor(req), `${req.body.segment}.${req.body.locale}`);
     return r;
   });
@@ -253,8 +255,7 @@ export function registerOpsRoutes(server: FastifyInstance, app: App): void {
     schema: { tags: OPS, security: SECURITY, summary: 'quiet hours and an hourly cap', description: 'People outside the window wait (their jobs are delayed), they do not fail. Status shows when the window opens.', params: CampaignParams, body: Pacing, response: { 200: Pacing, ...errors } },
   }, async (req) => {
     await mustExist(req.params.id);
-    const q = req.body.quiet_hours;
-    await setCampaignPacing(app.db, req.params.id, { quietFrom: q?.from ?? null, quietTo: q?.to ?? null, timeZone: q?.time_zone ?? 'Asia/Tokyo', hourlyCap: req.body.hourly_cap }, actor(req));
+    await setCampaignPacing(app.db, req.params.id, pacingOfBody(req.body), actor(req));
     const p = (await pacingOf(app.db, req.params.id))!;
     return { quiet_hours: p.quietFrom ? { from: p.quietFrom, to: p.quietTo!, time_zone: p.timeZone } : null, hourly_cap: p.hourlyCap };
   });

@@ -6,10 +6,9 @@ import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
 import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { App } from '../app.ts';
-import { SnsError, type SnsVerifier } from '../bounces/sns.ts';
-import { VendorError } from '../postal/vendor-actions.ts';
-import { CampaignStateError } from '../producer/campaign-control.ts';
+import type { SnsVerifier } from '../bounces/sns.ts';
 import { HttpError } from './auth.ts';
+import { StatusError } from '../errors.ts';
 import { registerVendorRoutes } from './vendor-routes.ts';
 import { registerSesWebhook } from './ses-webhook.ts';
 import { registerMonitoring } from './monitoring-routes.ts';
@@ -18,7 +17,6 @@ import { registerVerifyRoutes } from './verify-routes.ts';
 import { registerHealthRoutes } from './health-routes.ts';
 import { ImportFileError } from '../import/importer.ts';
 import { TemplateError } from '../domain/template.ts';
-import { PreviewError } from '../producer/preview.ts';
 
 /** Every route the server registered (method and URL): the /docs test holds the description to it. */
 export const registeredRoutes = new WeakMap<FastifyInstance, Array<{ method: string; url: string }>>();
@@ -59,8 +57,7 @@ export async function buildServer(d: ServerDeps): Promise<FastifyInstance> {
     }
     if (err instanceof ImportFileError) return reply.code(400).send({ error: err.message, field: err.line > 0 ? `line ${err.line}` : undefined });
     if (err instanceof TemplateError) return reply.code(400).send({ error: err.message, field: 'body.templates', issues: err.problems.map((m) => ({ field: 'body.templates', message: m })) });
-    const known = err instanceof VendorError || err instanceof SnsError || err instanceof HttpError || err instanceof CampaignStateError || err instanceof PreviewError;
-    const status = known ? (err as { statusCode: number }).statusCode : (err.statusCode ?? 500);
+    const status = err instanceof StatusError ? err.statusCode : (err.statusCode ?? 500);
     if (status >= 500) app.log.error({ err: err.message }, 'http error');
     if (err instanceof HttpError) void reply.headers(err.headers);
     return reply.code(status).send({ error: status >= 500 ? 'internal error' : err.message, ...(err instanceof HttpError && err.field ? { field: err.field } : {}) });

@@ -1,6 +1,7 @@
 // From a notice to the message that leaves: variables, rendering, Message-ID, VERP.
 import { createHmac } from 'node:crypto';
 import type { NoticeRow } from '../db/notice-store.ts';
+import type { Config } from '../config.ts';
 import { renderVariant, type TemplateSet } from '../domain/template.ts';
 import type { OutgoingMessage } from './transport.ts';
 import { verpAddress } from './verp.ts';
@@ -9,6 +10,11 @@ export interface MessageSettings {
   from: string;
   bounceDomain: string;
   verpSecret: string;
+}
+
+/** The settings every message is built with, from the configuration. */
+export function messageSettings(c: Pick<Config, 'MAIL_FROM' | 'BOUNCE_DOMAIN' | 'VERP_SECRET'>): MessageSettings {
+  return { from: c.MAIL_FROM, bounceDomain: c.BOUNCE_DOMAIN, verpSecret: c.VERP_SECRET };
 }
 
 export type TemplateSource = Pick<NoticeRow, 'extra' | 'customer_id' | 'name' | 'email' | 'notice_code' | 'postal_code' | 'prefecture' | 'city' | 'address_line1' | 'address_line2' | 'locale' | 'segment'>;

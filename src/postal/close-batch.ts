@@ -7,7 +7,7 @@
 import { existsSync } from 'node:fs';
 import { stringify } from 'csv-stringify/sync';
 import type { Db, DbClient } from '../db/pool.ts';
-import { withClient } from '../db/pool.ts';
+import { withClient, withTryLock } from '../db/pool.ts';
 import { parse } from 'csv-parse';
 import pgCopy from 'pg-copy-streams';
 import type { NoticeRow } from '../db/notice-store.ts';
@@ -50,23 +50,18 @@ export async function closeBatch(d: CloseBatchDeps, batchId: number): Promise<Cl
     throw new Error(`PDF font not found at ${d.fontPath}: install Debian fonts-ipaexfont-mincho or set PDF_FONT`);
   }
   await startClosing(d.db, batchId);
-  return withClient(d.db, async (client) => {
-    const { rows: lock } = await client.query('select pg_try_advisory_lock($1, $2::int) as ok', [CLOSE_LOCK, batchId]);
-    if (!lock[0].ok) return null; // another process is closing it right now
+  // null when another process is closing it right now.
+  return withTryLock(d.db, [CLOSE_LOCK, batchId], async (client) => {
+    const batch = await getBatch(client, batchId);
+    if (!batch || batch.status !== 'closing') return null;
+    await client.query('begin');
     try {
-      const batch = await getBatch(client, batchId);
-      if (!batch || batch.status !== 'closing') return null;
-      await client.query('begin');
-      try {
-        const result = await render(d, client, batch);
-        await client.query('commit');
-        return result;
-      } catch (err) {
-        await client.query('rollback').catch(() => {});
-        throw err;
-      }
-    } finally {
-      await client.query('select pg_advisory_unlock($1, $2::int)', [CLOSE_LOCK, batchId]).catch(() => {});
+      const result = await render(d, client, batch);
+      await client.query('commit');
+      return result;
+    } catch (err) {
+      await client.query('rollback').catch(() => {});
+      throw err;
     }
   });
 }

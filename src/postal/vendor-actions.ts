@@ -6,13 +6,11 @@ import { transition } from '../db/notice-store.ts';
 import { batchEvent, type BatchRow } from './batch-store.ts';
 import { isCalendarDate } from '../domain/deadline.ts';
 import type { NoticeRef } from '../producer/enqueue.ts';
+import { StatusError } from '../errors.ts';
 
-export class VendorError extends Error {
-  readonly statusCode: number;
+export class VendorError extends StatusError {
   constructor(statusCode: number, message: string) {
-    super(message);
-    this.name = 'VendorError';
-    this.statusCode = statusCode;
+    super(statusCode, message, 'VendorError');
   }
 }
 

@@ -10,14 +10,12 @@ import { relayPending, rewindRelay, type RelayDeps, type RelayProgress } from '.
 import { reconcile, type ReconcileDeps } from './reconciler.ts';
 import type { App } from '../app.ts';
 import { makePacingGate } from './pacing-gate.ts';
+import { StatusError } from '../errors.ts';
 
-export class CampaignStateError extends Error {
-  /** 404 when the campaign does not exist, 409 when the verb does not apply to its state. */
-  readonly statusCode: number;
+/** 404 when the campaign does not exist, 409 when the verb does not apply to its state. */
+export class CampaignStateError extends StatusError {
   constructor(message: string, statusCode = 409) {
-    super(message);
-    this.name = 'CampaignStateError';
-    this.statusCode = statusCode;
+    super(statusCode, message, 'CampaignStateError');
   }
 }
 

@@ -6,6 +6,7 @@ import { countsByCampaign, exactCounts, type StateCounts } from '../db/counts-st
 import { EMAIL_OPEN, NOTIFIED } from '../domain/notice-state.ts';
 import { deadlineOf, type Deadline } from '../domain/deadline.ts';
 import { inQuietHours, windowOpensAt, type Pacing } from '../domain/send-window.ts';
+import { pacingOfRow } from './pacing-gate.ts';
 
 export type WaitingCode = 'not_launched' | 'paused' | 'quiet_hours' | 'no_vendor' | 'routing' | 'address_invalid' | 'needs_review' | 'open_batch' | 'ready_batch' | 'printed_batch';
 
@@ -72,7 +73,7 @@ export async function statusFrom(db: Db, c: CampaignRow, counts: StateCounts, no
   const open = EMAIL_OPEN.reduce((a, s) => a + counts[s], 0);
   const { rows: v } = await db.query('select name from vendors where id = $1', [c.vendor_id]);
   const vendor = (v[0]?.name as string | undefined) ?? null;
-  const p: Pacing = { quietFrom: c.quiet_from?.slice(0, 5) ?? null, quietTo: c.quiet_to?.slice(0, 5) ?? null, timeZone: c.time_zone, hourlyCap: c.hourly_cap };
+  const p = pacingOfRow(c);
   const opens = windowOpensAt(p, now);
   const pacing = { ...p, inQuietHours: inQuietHours(p, now), windowOpensAt: opens?.toISOString() ?? null };
   return {

@@ -32,10 +32,14 @@ export interface PacingGateDeps {
   recheckMs?: number;
 }
 
+/** A campaign row's pacing columns (times come back as HH:MM:SS). */
+export function pacingOfRow(r: { quiet_from: string | null; quiet_to: string | null; time_zone: string; hourly_cap: number | null }): Pacing {
+  return { quietFrom: r.quiet_from?.slice(0, 5) ?? null, quietTo: r.quiet_to?.slice(0, 5) ?? null, timeZone: r.time_zone, hourlyCap: r.hourly_cap };
+}
+
 export async function pacingOf(db: Pick<Db, 'query'>, campaignId: number): Promise<Pacing | null> {
   const { rows } = await db.query('select quiet_from, quiet_to, time_zone, hourly_cap from campaigns where id = $1', [campaignId]);
-  const r = rows[0];
-  return r ? { quietFrom: r.quiet_from?.slice(0, 5) ?? null, quietTo: r.quiet_to?.slice(0, 5) ?? null, timeZone: r.time_zone, hourlyCap: r.hourly_cap } : null;
+  return rows[0] ? pacingOfRow(rows[0]) : null;
 }
 
 export function makePacingGate(d: PacingGateDeps): PacingGate {
@@ -82,9 +86,4 @@ export function nextHour(now: Date): Date {
   const t = new Date(now);
   t.setUTCMinutes(60, 0, 0);
   return t;
-}
-
-/** For status: when the window opens, if it is closed now. */
-export function nextWindow(p: Pacing, now: Date): Date | null {
-  return windowOpensAt(p, now);
 }

@@ -13,13 +13,11 @@ import type { MailTransport } from '../mail/transport.ts';
 import { makePdfWriter } from '../postal/pdf-letters.ts';
 import type { FileWriter } from '../postal/file-store.ts';
 import type { TemplateCache } from '../templates/template-store.ts';
+import { StatusError } from '../errors.ts';
 
-export class PreviewError extends Error {
-  readonly statusCode: number;
+export class PreviewError extends StatusError {
   constructor(message: string, statusCode = 404) {
-    super(message);
-    this.name = 'PreviewError';
-    this.statusCode = statusCode;
+    super(statusCode, message, 'PreviewError');
   }
 }
 

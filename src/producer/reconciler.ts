@@ -10,7 +10,7 @@ import type { Queues } from '../../queues/queues.ts';
 import { enqueueEmailLater, enqueuePostal, type NoticeRef } from './enqueue.ts';
 import { transition } from '../db/notice-store.ts';
 import { CANCELLABLE } from '../domain/notice-state.ts';
-import { withClient } from '../db/pool.ts';
+import { withTryLock } from '../db/pool.ts';
 import { queueDepth } from './relay.ts';
 
 export interface ReconcileResult {
@@ -119,16 +119,6 @@ async function sweepCancelled(d: ReconcileDeps, campaignId?: number): Promise<nu
 }
 
 /** Reconcile unless another process is doing it right now (one reconciler across all machines). */
-export async function reconcileExclusive(d: ReconcileDeps): Promise<ReconcileResult | null> {
-  // The lock lives as long as its connection: if PostgreSQL restarts mid-run, the lock goes with
-  // the connection, the run fails, and the next tick starts over.
-  return withClient(d.db, async (client) => {
-    const { rows } = await client.query('select pg_try_advisory_lock($1) as ok', [LOCK_KEY]);
-    if (!rows[0].ok) return null;
-    try {
-      return await reconcile(d);
-    } finally {
-      await client.query('select pg_advisory_unlock($1)', [LOCK_KEY]);
-    }
-  });
+export function reconcileExclusive(d: ReconcileDeps): Promise<ReconcileResult | null> {
+  return withTryLock(d.db, [LOCK_KEY], () => reconcile(d));
 }

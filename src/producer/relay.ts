@@ -10,7 +10,7 @@
 // Run twice, nobody is sent twice: pending rows are taken only once, chunk job ids are
 // deterministic, and the claim is conditional.
 import type { Db } from '../db/pool.ts';
-import { withClient, withTransaction } from '../db/pool.ts';
+import { withTransaction, withTryLock } from '../db/pool.ts';
 import { getCampaign } from '../db/campaign-store.ts';
 import { transition } from '../db/notice-store.ts';
 import type { Redis } from 'ioredis';
@@ -120,16 +120,8 @@ export async function topUp(d: RelayDeps): Promise<number> {
 }
 
 /** topUp unless another process is doing it right now. */
-export async function topUpExclusive(d: RelayDeps): Promise<number | null> {
-  return withClient(d.db, async (client) => {
-    const { rows } = await client.query('select pg_try_advisory_lock($1) as ok', [TOPUP_LOCK]);
-    if (!rows[0].ok) return null;
-    try {
-      return await topUp(d);
-    } finally {
-      await client.query('select pg_advisory_unlock($1)', [TOPUP_LOCK]);
-    }
-  });
+export function topUpExclusive(d: RelayDeps): Promise<number | null> {
+  return withTryLock(d.db, [TOPUP_LOCK], () => topUp(d));
 }
 
 /** Start the relay over for a campaign (resume): everyone still queued goes through the window again. */

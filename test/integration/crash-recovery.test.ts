@@ -1,34 +1,24 @@
 // Postgres is the truth: a worker killed mid-send, or Redis losing everything, must not lose a
 // single person.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import { makeTestEnv, waitFor, type TestEnv } from '../support/harness.ts';
+import { waitFor } from '../support/harness.ts';
+import { useEnvWithSink } from '../support/setup.ts';
 import { campaignWith, counts, person } from '../support/fixtures.ts';
 import { exited, spawnWorker, startPrivateRedis } from '../support/processes.ts';
-import { startSmtpSink, type SmtpSink } from '../../src/mail/smtp-sink.ts';
 import { startWorkers } from '../../src/worker-runner.ts';
 import { launch, steeringDeps } from '../../src/producer/campaign-control.ts';
 
-let t: TestEnv;
-let sink: SmtpSink;
-
-beforeAll(async () => {
-  t = await makeTestEnv();
-  sink = await startSmtpSink();
-});
-afterAll(async () => {
-  await sink?.close();
-  await t?.teardown();
-});
+const ctx = useEnvWithSink();
 
 describe('recovery', () => {
   it('finishes a campaign after a worker process is killed with SIGKILL mid-send', async () => {
-    const app = t.app({ SMTP_URL: sink.url });
+    const app = ctx.t.app({ SMTP_URL: ctx.sink.url });
     const n = 600;
-    const { id } = await campaignWith(app, t.tmp, Array.from({ length: n }, (_, i) => person(i + 1, `kill${i + 1}@example.com`)));
-    sink.mode.delayMs = 20; // slow enough that the kill lands with sends in flight
-    const env = { ...t.env, SMTP_URL: sink.url, WORKER_CONCURRENCY: '10' };
+    const { id } = await campaignWith(app, ctx.t.tmp, Array.from({ length: n }, (_, i) => person(i + 1, `kill${i + 1}@example.com`)));
+    ctx.sink.mode.delayMs = 20; // slow enough that the kill lands with sends in flight
+    const env = { ...ctx.t.env, SMTP_URL: ctx.sink.url, WORKER_CONCURRENCY: '10' };
     const first = spawnWorker(env);
     await launch(steeringDeps(app), id);
     await waitFor(async () => (await counts(app, id)).counts.sent >= 100, { intervalMs: 20, what: 'first sends' });
@@ -43,7 +33,7 @@ describe('recovery', () => {
       expect(s.counts.sent).toBe(n);
       let doubled = 0;
       for (let i = 1; i <= n; i++) {
-        const got = sink.deliveredTo.get(`kill${i}@example.com`) ?? 0;
+        const got = ctx.sink.deliveredTo.get(`kill${i}@example.com`) ?? 0;
         expect(got).toBeGreaterThanOrEqual(1);
         doubled += got - 1;
       }
@@ -53,16 +43,16 @@ describe('recovery', () => {
     } finally {
       second.kill('SIGTERM');
       await exited(second);
-      sink.mode.delayMs = 0;
+      ctx.sink.mode.delayMs = 0;
     }
   });
 
   it('finishes a campaign after Redis is flushed (FLUSHALL) mid-campaign', async () => {
     const redis = await startPrivateRedis();
-    const app = t.app({ SMTP_URL: sink.url, REDIS_URL: redis.url, RECONCILE_INTERVAL_MS: '500' });
+    const app = ctx.t.app({ SMTP_URL: ctx.sink.url, REDIS_URL: redis.url, RECONCILE_INTERVAL_MS: '500' });
     const n = 800;
-    const { id } = await campaignWith(app, t.tmp, Array.from({ length: n }, (_, i) => person(i + 1, `flush${i + 1}@example.com`)));
-    sink.mode.delayMs = 5;
+    const { id } = await campaignWith(app, ctx.t.tmp, Array.from({ length: n }, (_, i) => person(i + 1, `flush${i + 1}@example.com`)));
+    ctx.sink.mode.delayMs = 5;
     const workers = await startWorkers(app, { concurrency: 10 });
     try {
       await launch(steeringDeps(app), id);
@@ -72,11 +62,11 @@ describe('recovery', () => {
       admin.disconnect();
       const s = await waitFor(async () => ((await counts(app, id)).emailPhaseDone ? counts(app, id) : null), { timeoutMs: 90_000, what: 'completion after flush' });
       expect(s.counts.sent).toBe(n);
-      for (let i = 1; i <= n; i++) expect(sink.deliveredTo.get(`flush${i}@example.com`)).toBe(1);
+      for (let i = 1; i <= n; i++) expect(ctx.sink.deliveredTo.get(`flush${i}@example.com`)).toBe(1);
       // It was the reconciler, reading Postgres, that put the lost work back.
-      await waitFor(() => readFileSync(t.logFile, 'utf8').includes('reconciler re-enqueued notices with no live job'), { what: 'reconciler log line' });
+      await waitFor(() => readFileSync(ctx.t.logFile, 'utf8').includes('reconciler re-enqueued notices with no live job'), { what: 'reconciler log line' });
     } finally {
-      sink.mode.delayMs = 0;
+      ctx.sink.mode.delayMs = 0;
       await workers.close();
       await app.close();
       await redis.stop();

@@ -1,14 +1,14 @@
 // Holes found by reading the code: an unindexed webhook lookup, personal data in pause reasons and
 // /readyz, a receiver buffering past its limit, SES sends with no timeout.
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { readFileSync } from 'node:fs';
 import { createTransport } from 'nodemailer';
-import { makeTestEnv, waitFor, type TestEnv } from '../support/harness.ts';
+import { waitFor } from '../support/harness.ts';
+import { useEnvWithSink } from '../support/setup.ts';
 import { campaignWith, counts, person } from '../support/fixtures.ts';
 import { freePort } from '../support/processes.ts';
-import { startSmtpSink, type SmtpSink } from '../../src/mail/smtp-sink.ts';
 import { startWorkers } from '../../src/worker-runner.ts';
 import { launch, steeringDeps } from '../../src/producer/campaign-control.ts';
 import { NOTICE_BY_PROVIDER_ID } from '../../src/db/notice-store.ts';
@@ -20,21 +20,12 @@ import { SendFailureError } from '../../src/mail/transport.ts';
 import { classifySendError } from '../../src/domain/send-error.ts';
 import { verpAddress } from '../../src/mail/verp.ts';
 
-let t: TestEnv;
-let sink: SmtpSink;
-beforeAll(async () => {
-  t = await makeTestEnv();
-  sink = await startSmtpSink();
-});
-afterAll(async () => {
-  await sink?.close();
-  await t?.teardown();
-});
+const ctx = useEnvWithSink();
 
 describe('the SES webhook lookup', () => {
   it('finds a notice by its SES MessageId through an index, not a scan', async () => {
-    const app = t.app();
-    const { id } = await campaignWith(app, t.tmp, [person(1)]);
+    const app = ctx.t.app();
+    const { id } = await campaignWith(app, ctx.t.tmp, [person(1)]);
     // 200,000 sent notices: enough that a scan per SNS event would show; the plan says which it is.
     await app.db.query(
       `insert into notices (campaign_id, customer_id, notice_code, name, locale, segment, state, provider_message_id)
@@ -51,9 +42,9 @@ describe('the SES webhook lookup', () => {
 
 describe('personal data', () => {
   it('a relay refusal quoting the address pauses the campaign with the address masked, in the reason and the log', async () => {
-    const app = t.app({ SMTP_URL: sink.url });
-    const { id } = await campaignWith(app, t.tmp, [person(1, 'taro.private@example.jp')]);
-    sink.mode.rcptHook = (a) => ({ code: 554, message: `5.7.1 <${a}>: Relay access denied` });
+    const app = ctx.t.app({ SMTP_URL: ctx.sink.url });
+    const { id } = await campaignWith(app, ctx.t.tmp, [person(1, 'taro.private@example.jp')]);
+    ctx.sink.mode.rcptHook = (a) => ({ code: 554, message: `5.7.1 <${a}>: Relay access denied` });
     const workers = await startWorkers(app, { concurrency: 1 });
     try {
       await launch(steeringDeps(app), id);
@@ -62,15 +53,15 @@ describe('personal data', () => {
       expect(s.pauseReason).not.toMatch(/taro|@/);
       expect(s.counts.postal_queued).toBe(0);
     } finally {
-      sink.mode.rcptHook = undefined;
+      ctx.sink.mode.rcptHook = undefined;
       await workers.close();
     }
     await app.close();
-    expect(readFileSync(t.logFile, 'utf8')).not.toContain('taro.private');
+    expect(readFileSync(ctx.t.logFile, 'utf8')).not.toContain('taro.private');
   });
 
   it('/readyz names the dependency that is down, not its error', async () => {
-    const app = t.app({ REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
+    const app = ctx.t.app({ REDIS_URL: `redis://127.0.0.1:${await freePort()}` });
     const server = await buildServer({ app, sns: makeSnsVerifier({ allowedTopics: [], fetchCert: async () => '' }), confirmSubscription: async () => {} });
     const r = await server.inject({ method: 'GET', url: '/readyz' });
     expect(r.statusCode).toBe(503);
@@ -83,7 +74,7 @@ describe('personal data', () => {
 describe('limits', () => {
   it('the bounce receiver refuses a message over its size limit without keeping it', async () => {
     const accepted: unknown[] = [];
-    const log = t.app().log;
+    const log = ctx.t.app().log;
     const receiver = await startBounceReceiver({ host: '127.0.0.1', port: 0, verpSecret: 'a-secret-of-enough-length', bounceDomain: 'b.example', accept: async (e) => (accepted.push(e), true), log, maxBytes: 20_000 });
     const mta = createTransport({ host: '127.0.0.1', port: receiver.port, secure: false, ignoreTLS: true });
     const to = verpAddress('a-secret-of-enough-length', 'b.example', 7);

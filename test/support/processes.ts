@@ -52,6 +52,18 @@ export async function freePort(): Promise<number> {
   });
 }
 
+/** Does a Redis answer PING at this URL (one try, no reconnecting)? */
+async function redisAnswers(url: string): Promise<boolean> {
+  const r = new Redis(url, { lazyConnect: true, retryStrategy: () => null });
+  r.on('error', () => {});
+  try {
+    await r.connect();
+    return (await r.ping()) === 'PONG';
+  } finally {
+    r.disconnect();
+  }
+}
+
 /** A redis-server of our own, so a FLUSHALL or a restart cannot touch other test files. */
 export async function startPrivateRedis(o: { aof?: boolean } = {}): Promise<{ url: string; restart(): Promise<void>; stop(): Promise<void> }> {
   const port = await freePort();
@@ -59,16 +71,7 @@ export async function startPrivateRedis(o: { aof?: boolean } = {}): Promise<{ ur
   const args = ['--bind', '127.0.0.1', '--port', String(port), '--dir', dir, '--save', '', '--appendonly', o.aof ? 'yes' : 'no', '--appendfsync', 'always', '--maxmemory-policy', 'noeviction'];
   let child = spawn('redis-server', args, { stdio: 'ignore' });
   const url = `redis://127.0.0.1:${port}`;
-  const ready = () => waitFor(async () => {
-    const r = new Redis(url, { lazyConnect: true, retryStrategy: () => null });
-    r.on('error', () => {});
-    try {
-      await r.connect();
-      return (await r.ping()) === 'PONG';
-    } finally {
-      r.disconnect();
-    }
-  }, { what: 'private redis' });
+  const ready = () => waitFor(() => redisAnswers(url), { what: 'private redis' });
   await ready();
   return {
     url,
@@ -142,16 +145,7 @@ export async function startRedisCluster(): Promise<{ url: string; stop(): Promis
     '--cluster-node-timeout', '5000', '--save', '', '--appendonly', 'no',
   ], { stdio: 'ignore' }));
   for (const port of ports) {
-    await waitFor(async () => {
-      const r = new Redis(`redis://127.0.0.1:${port}`, { lazyConnect: true, retryStrategy: () => null });
-      r.on('error', () => {});
-      try {
-        await r.connect();
-        return (await r.ping()) === 'PONG';
-      } finally {
-        r.disconnect();
-      }
-    }, { what: `cluster node ${port}` });
+    await waitFor(() => redisAnswers(`redis://127.0.0.1:${port}`), { what: `cluster node ${port}` });
   }
   const create = spawnSync('redis-cli', ['--cluster', 'create', ...ports.map((p) => `127.0.0.1:${p}`), '--cluster-replicas', '0', '--cluster-yes'], { encoding: 'utf8' });
   if (create.status !== 0) throw new Error(`redis-cli --cluster create failed: ${create.stdout}${create.stderr}`);
