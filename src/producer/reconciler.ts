@@ -10,8 +10,8 @@ import type { Queues } from '../../queues/queues.ts';
 import { enqueueEmailLater, enqueuePostal, type NoticeRef } from './enqueue.ts';
 import { transition } from '../db/notice-store.ts';
 import { CANCELLABLE } from '../domain/notice-state.ts';
-import { withTryLock } from '../db/pool.ts';
-import { queueDepth } from './relay.ts';
+import { withTransaction, withTryLock } from '../db/pool.ts';
+import { queueDepth, TOPUP_LOCK } from './relay.ts';
 
 export interface ReconcileResult {
   checked: number;
@@ -69,10 +69,6 @@ export async function liveEmailNotices(redis: Redis, queue: Queues['email']): Pr
 
 export async function reconcile(d: ReconcileDeps, campaignId?: number): Promise<ReconcileResult> {
   const result: ReconcileResult = { checked: 0, email: 0, postal: 0, cancelled: 0 };
-  const live = await liveEmailNotices(d.redis, d.queues.email);
-  // People put back on the email queue take the window's room like anyone else; the rest wait for
-  // the next round.
-  let room = d.window ? d.window - (await queueDepth(d.redis, d.queues, d.chunkSize ?? 1)) : Infinity;
   let cursor = 0;
   for (;;) {
     const { rows } = await d.db.query(
@@ -86,18 +82,34 @@ export async function reconcile(d: ReconcileDeps, campaignId?: number): Promise<
     if (!rows.length) break;
     cursor = rows[rows.length - 1].id;
     result.checked += rows.length;
-    const lostEmail = (rows.filter((r) => r.state !== 'postal_queued') as NoticeRef[]).filter((n) => !live.has(n.id)).slice(0, Math.max(0, room));
-    room -= lostEmail.length;
+    result.email += await requeueLostEmail(d, rows.filter((r) => r.state !== 'postal_queued') as NoticeRef[]);
     const postal = rows.filter((r) => r.state === 'postal_queued') as NoticeRef[];
     const postalMissing = await missingJobs(d.redis, d.queues.postal, postal.map((n) => jobId.postal(n.id)));
     const lostPostal = postal.filter((_, i) => postalMissing[i]);
-    await enqueueEmailLater(d.queues, lostEmail.map((n) => ({ noticeId: n.id, campaignId: n.campaign_id, delayMs: 0 })));
     await enqueuePostal(d.queues, lostPostal);
-    result.email += lostEmail.length;
     result.postal += lostPostal.length;
   }
   result.cancelled = await sweepCancelled(d, campaignId);
   return result;
+}
+
+/**
+ * Of these people (queued behind the relay's cursor, or sending past their lease), put back on
+ * the email queue those with no live job. They take the window's room like anyone else (the rest
+ * wait for the next round), and under the relay's own lock: the window is filled by one hand at a
+ * time, and the jobs seen as live are the ones there when we add ours (not a snapshot the relay
+ * has moved past since).
+ */
+async function requeueLostEmail(d: ReconcileDeps, candidates: NoticeRef[]): Promise<number> {
+  if (!candidates.length) return 0;
+  return withTransaction(d.db, async (tx) => {
+    await tx.query('select pg_advisory_xact_lock($1)', [TOPUP_LOCK]);
+    const live = await liveEmailNotices(d.redis, d.queues.email);
+    const room = d.window ? d.window - (await queueDepth(d.redis, d.queues, d.chunkSize ?? 1)) : Infinity;
+    const lost = candidates.filter((n) => !live.has(n.id)).slice(0, Math.max(0, room));
+    await enqueueEmailLater(d.queues, lost.map((n) => ({ noticeId: n.id, campaignId: n.campaign_id, delayMs: 0 })));
+    return lost.length;
+  });
 }
 
 /** Cancelled campaigns: whoever is still waiting (or stuck sending past the lease) is cancelled. */

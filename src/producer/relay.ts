@@ -72,7 +72,8 @@ export async function relayPending(d: RelayDeps, campaignId: number, onPage?: (p
   return progress;
 }
 
-const TOPUP_LOCK = 7_310_006;
+/** Whoever adds to the email window holds this (topUp, and the reconciler putting people back). */
+export const TOPUP_LOCK = 7_310_006;
 
 /**
  * People in the email queue that a worker will reach soon: waiting or active, not retries delayed

@@ -16,7 +16,7 @@ const env = useEnvWithSink();
 const settle = () => new Promise((r) => setTimeout(r, 1500));
 
 describe('quiet hours', () => {
-  it('sends nothing between 21:00 and 08:00 Tokyo time, and everyone once the window opens', async () => {
+  it('sends nothing between 21:00 and 08:00 Tokyo time, and everyone once the window opens, even after Redis lost the waiting jobs', async () => {
     const { t, sink } = env;
     const app = t.app({ SMTP_URL: sink.url, PACING_RECHECK_MS: '200', RELAY_TOPUP_MS: '100' });
     let now = new Date('2026-11-28T14:00:00Z'); // 23:00 in Tokyo
@@ -27,9 +27,10 @@ describe('quiet hours', () => {
     const workers = await startWorkers(app, { concurrency: 2 });
     try {
       await launch(steeringDeps(app), id);
-      // A chunk already in the queue when the quiet hours began (the relay adds none inside them).
+      // A chunk the relay queued before the quiet hours began (it adds none inside them).
       const { rows } = await app.db.query('select id from notices where campaign_id = $1 order by id limit 10', [id]);
       await enqueueEmailChunks(app.queues, id, rows.map((r) => r.id), 10);
+      await app.db.query('update campaigns set relay_cursor = $2 where id = $1', [id, rows[9].id]);
       await waitFor(async () => (await app.queues.email.getDelayedCount()) > 0, { what: 'the held chunk to wait, delayed' });
       await settle();
       const inside = await counts(app, id);
@@ -41,6 +42,11 @@ describe('quiet hours', () => {
       expect(s.pacing.windowOpensAt).toBe('2026-11-28T23:00:00.000Z'); // 08:00 in Tokyo
       expect(s.waiting.map((w) => w.code)).toContain('quiet_hours');
       expect(sink.received).toBe(0);
+
+      // Redis loses everything of ours, the delayed chunk with it: PostgreSQL still has them queued.
+      const keys = await app.redis.keys(`{${t.name}}*`);
+      if (keys.length) await app.redis.del(...keys);
+      expect(await app.queues.email.getDelayedCount()).toBe(0);
 
       now = new Date('2026-11-28T23:00:30Z'); // 08:00:30 in Tokyo
       const after = await waitFor(async () => {
