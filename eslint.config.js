@@ -16,7 +16,7 @@ export default tseslint.config(
   { files: ['test/**', 'bench/**', 'scripts/**', 'bin/**'], rules: { 'no-console': 'off' } },
   {
     // The dashboard's own script runs in the browser.
-    files: ['src/http/dashboard/*.js'],
-    languageOptions: { sourceType: 'script', globals: { document: 'readonly', window: 'readonly', fetch: 'readonly', navigator: 'readonly', localStorage: 'readonly', uPlot: 'readonly' } },
+    files: ['src/http/dashboard/*.js', 'src/http/signin/*.js'],
+    languageOptions: { sourceType: 'script', globals: { document: 'readonly', window: 'readonly', fetch: 'readonly', navigator: 'readonly', localStorage: 'readonly', location: 'readonly', URLSearchParams: 'readonly', uPlot: 'readonly' } },
   },
 );

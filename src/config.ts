@@ -17,7 +17,7 @@ export const configSchema = z.object({
   SES_SECRET_ACCESS_KEY: z.string().optional().describe('SES secret key (with SES_ACCESS_KEY_ID)'),
   MAIL_FROM: z.string().default('Incident Response <notice@example.com>').describe('From header of every notice'),
   BOUNCE_DOMAIN: z.string().default('bounce.example.com').describe('domain of the VERP return path'),
-  VERP_SECRET: z.string().min(16).default('dev-only-verp-secret-change-me').describe('HMAC key for VERP return paths'),
+  VERP_SECRET: z.string().min(32, 'at least 32 characters (e.g. `openssl rand -base64 32`): it signs bounce addresses, Message-IDs and notice codes\' proofs').default('dev-only-verp-secret-change-me-now').describe('HMAC key for VERP return paths and Message-IDs (32+ characters)'),
   SEND_RATE_PER_SEC: int(0).describe('global messages/second across all workers; 0 = unlimited'),
   WORKER_CONCURRENCY: int(20, 1).describe('email jobs in flight per worker process'),
   SEND_ATTEMPTS: int(6, 1).describe('recipient-level tries before a person goes to post'),
@@ -51,21 +51,48 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info').describe('pino level'),
   LOG_FILE: z.string().optional().describe('write logs to this file instead of stderr'),
   NOTICE_DATA_DIR: z.string().optional().describe('where services.sh keeps data (default .data/)'),
-  NOTICE_DEV: z.stringbool().default(false).describe('development mode: lets worker/serve/receive start with the built-in VERP_SECRET; never set it in production'),
+  NOTICE_DEV: z.stringbool().default(false).describe('development mode: lets worker/serve/receive start with the built-in VERP_SECRET; refused together with NODE_ENV=production'),
+  NODE_ENV: z.string().default('').describe('production: worker/serve/receive refuse development settings (NOTICE_DEV, the built-in VERP_SECRET)'),
   CONFIG_BOUNCE_DOMAINS: int(3, 1).describe('asynchronous bounces blaming our setup (SPF/DKIM/DMARC) from this many receiving domains within CONFIG_BOUNCE_WINDOW_MS pause the campaign'),
+  CONFIG_BOUNCE_MIN_PEOPLE: int(10, 1).describe('…and from at least this many distinct people (each recipient can forge a bounce for their own mailbox)'),
+  CONFIG_BOUNCE_SHARE: z.coerce.number().min(0).max(1).default(0.02).describe('…and from at least this share of the emails the campaign sent within the window (0.02 = 2 %)'),
   CONFIG_BOUNCE_WINDOW_MS: int(3_600_000, 1000).describe('the window in which CONFIG_BOUNCE_DOMAINS is counted'),
   ORGANISATION_NAME: z.string().default('通販ストア株式会社 (Example Store Co., Ltd.)').describe('who sends the notices: shown on the public /verify page'),
   VERIFY_RATE_MAX: int(30, 1).describe('/verify lookups one client may make per VERIFY_RATE_WINDOW_MS (a call centre with an operator token is not limited)'),
   VERIFY_RATE_WINDOW_MS: int(600_000, 1000).describe('the window of VERIFY_RATE_MAX'),
   VERIFY_FLOOR_MS: int(150, 0).describe('every /verify answer takes at least this long, found or not, so timing tells nothing'),
   UPLOAD_MAX_BYTES: int(4 * 1024 * 1024 * 1024, 1).describe('largest recipient CSV accepted over HTTP (it is streamed to a temporary file, never held in memory)'),
-  TRUST_PROXY: z.stringbool().default(false).describe('behind a reverse proxy: take the client address from X-Forwarded-For (rate limits are per client)'),
+  TRUST_PROXY: z.string().default('').transform(parseTrustProxy).describe('behind reverse proxies: how many hops to trust (a number, e.g. 1), or the proxies\' addresses/CIDRs (comma list, e.g. 10.0.0.0/8,127.0.0.1); the client address is the nearest untrusted one in X-Forwarded-For. Empty: trust none'),
+  PUBLIC_ORIGINS: z.string().default('').transform((s) => s.split(',').map((x) => x.trim().replace(/\/$/, '')).filter(Boolean)).describe('the origins (scheme://host[:port]) browsers reach `notice serve` at, comma-separated; a write whose Origin is another is refused. Empty: the request\'s own scheme and host'),
+  REPORT_POOL_SIZE: int(2, 1).describe('PostgreSQL connections `notice serve` gives report downloads (apart from the API\'s own)'),
+  SESSION_TTL_MS: int(8 * 3_600_000, 60_000).describe('how long a browser sign-in lasts'),
   DEPENDENCY_TIMEOUT_MS: int(5_000, 100).describe('how long a command waits for PostgreSQL or Redis before it says it cannot reach them'),
 });
 
 export type Config = z.infer<typeof configSchema>;
 
-export const DEV_VERP_SECRET = 'dev-only-verp-secret-change-me';
+/**
+ * TRUST_PROXY as fastify (proxy-addr) takes it: false, a hop count, or addresses/CIDRs. "Trust
+ * everything" is not offered: a client could then claim any address by sending X-Forwarded-For.
+ */
+function parseTrustProxy(v: string, ctx: z.RefinementCtx): false | number | string[] {
+  const s = v.trim().toLowerCase();
+  if (s === '' || s === 'false' || s === '0' || s === 'no') return false;
+  if (/^\d+$/.test(s)) return Number(s);
+  if (s === 'true' || s === 'yes') {
+    ctx.addIssue({ code: 'custom', message: 'say how many proxies (a hop count such as 1) or list their addresses; trusting every hop lets any client pick its own address' });
+    return z.NEVER;
+  }
+  const list = s.split(',').map((x) => x.trim()).filter(Boolean);
+  const bad = list.filter((x) => !/^(loopback|linklocal|uniquelocal|[0-9a-f:.]+(\/\d{1,3})?)$/.test(x));
+  if (bad.length) {
+    ctx.addIssue({ code: 'custom', message: `not an address or CIDR: ${bad.join(', ')}` });
+    return z.NEVER;
+  }
+  return list;
+}
+
+export const DEV_VERP_SECRET = 'dev-only-verp-secret-change-me-now';
 
 export class ConfigError extends Error {
   readonly problems: string[];
@@ -81,6 +108,9 @@ export class ConfigError extends Error {
  * built-in VERP secret lets anyone forge bounce addresses. NOTICE_DEV=1 allows it (demo, tests).
  */
 export function assertProductionSafe(c: Config): void {
+  if (c.NODE_ENV === 'production' && c.NOTICE_DEV) {
+    throw new ConfigError(['NOTICE_DEV: is set while NODE_ENV=production; development mode (the built-in VERP secret) has no place in production']);
+  }
   if (c.VERP_SECRET === DEV_VERP_SECRET && !c.NOTICE_DEV) {
     throw new ConfigError(['VERP_SECRET: is the built-in development value; set a secret of your own (16+ characters), or NOTICE_DEV=1 on a development machine']);
   }

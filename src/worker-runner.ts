@@ -102,7 +102,7 @@ export async function startWorkers(app: App, opts: WorkerOptions = {}): Promise<
   if (names.includes('bounce')) {
     const deps = {
       db: app.db, softBounceLimit: c.SOFT_BOUNCE_LIMIT, errorBudget: c.ERROR_BUDGET, retryDelayMs: c.BACKOFF_BASE_MS,
-      configBounceDomains: c.CONFIG_BOUNCE_DOMAINS, configBounceWindowMs: c.CONFIG_BOUNCE_WINDOW_MS,
+      configBounceDomains: c.CONFIG_BOUNCE_DOMAINS, configBounceMinPeople: c.CONFIG_BOUNCE_MIN_PEOPLE, configBounceShare: c.CONFIG_BOUNCE_SHARE, configBounceWindowMs: c.CONFIG_BOUNCE_WINDOW_MS,
       enqueuePostal: (n: Parameters<typeof enqueuePostal>[1]) => enqueuePostal(app.queues, n),
       enqueueEmail: (n: Parameters<typeof enqueueEmail>[1], delayMs: number) => enqueueEmail(app.queues, n, delayMs),
     };

@@ -4,14 +4,15 @@
 // review; complaint → suppressed, stays notified; delivered → delivered; a receiver blaming our own
 // setup → counted across receiving domains, and past CONFIG_BOUNCE_DOMAINS the campaign pauses (one
 // message, which any recipient could forge, never does: below the threshold it is handled as a
-// soft bounce). Auto-replies and delay warnings are recorded only. Each bounce is applied in one
+// soft bounce; nor do a few people at a few domains: it takes CONFIG_BOUNCE_DOMAINS domains and
+// CONFIG_BOUNCE_MIN_PEOPLE people and CONFIG_BOUNCE_SHARE of the recent sends). Auto-replies and delay warnings are recorded only. Each bounce is applied in one
 // transaction (state, suppression, ledger, applied mark); the jobs it causes are queued after the
 // commit.
 import type { Db, DbClient } from '../db/pool.ts';
 import { withTransaction } from '../db/pool.ts';
 import { chargeMessageError, pauseBySystem } from '../db/campaign-store.ts';
 import { getNotice, noteEvent, suppress, transition, type NoticeRow } from '../db/notice-store.ts';
-import { configBounceDomains, getBounceEvent, markApplied, type BounceEventRow } from './bounce-store.ts';
+import { configBounceEvidence, getBounceEvent, markApplied, type BounceEventRow } from './bounce-store.ts';
 import { REASONS, type BounceClass, type BounceReason } from '../domain/bounce-rules.ts';
 import type { NoticeRef } from '../producer/enqueue.ts';
 
@@ -21,6 +22,10 @@ export interface ApplyBounceDeps {
   errorBudget: number;
   /** Receiving domains whose bounces blame our setup before the campaign pauses. */
   configBounceDomains: number;
+  /** And at least this many people… */
+  configBounceMinPeople: number;
+  /** …and this share of the campaign's sends in the window. */
+  configBounceShare: number;
   configBounceWindowMs: number;
   enqueuePostal: (n: NoticeRef[]) => Promise<void>;
   enqueueEmail: (n: NoticeRef[], delayMs: number) => Promise<void>;
@@ -87,16 +92,19 @@ async function decide(d: ApplyBounceDeps, tx: DbClient, e: BounceEventRow): Prom
       return { outcome: moved.length ? 'needs_review' : 'recorded' };
     }
     case 'pause_if_confirmed': {
-      const domains = await configBounceDomains(tx, n.campaign_id, d.configBounceWindowMs);
-      if (domains < d.configBounceDomains) {
-        // Unconfirmed: one receiving domain (or a forger) says our setup is wrong. The person is
-        // treated as soft-bounced (retried, then a letter); the campaign goes on.
-        return softBounce(d, tx, n, { ...detail, reason: 'config_bounce_unconfirmed', config_domains: domains });
+      const ev = await configBounceEvidence(tx, n.campaign_id, d.configBounceWindowMs);
+      const peopleNeeded = Math.max(d.configBounceMinPeople, Math.ceil(d.configBounceShare * ev.sends));
+      if (ev.domains < d.configBounceDomains || ev.people < peopleNeeded) {
+        // Unconfirmed: a few receivers (or a few forgers, each with a mailbox of their own) say our
+        // setup is wrong. The person is treated as soft-bounced (retried, then a letter); the
+        // campaign goes on.
+        return softBounce(d, tx, n, { ...detail, reason: 'config_bounce_unconfirmed', config_domains: ev.domains, config_people: ev.people, config_people_needed: peopleNeeded });
       }
+      const domains = `${ev.people} people in ${ev.domains} domains, of ${ev.sends} sent in the last ${Math.round(d.configBounceWindowMs / 60_000)} min`;
       // Confirmed across domains: our fault. The person goes back in the queue uncounted, and the
       // campaign waits for ops; nobody is sent to post for it.
       const moved = await transition(tx, { ids: [n.id], from: ['sent', 'delivered'], to: 'queued', channel: 'email', detail: { ...detail, reason: 'config_bounce' }, set: { last_error: e.diagnostic } });
-      await pauseBySystem(tx, n.campaign_id, 'bounces', `receivers in ${domains} domains refused our mail for our own setup (${reason}: SPF/DKIM/DMARC, our IP, reverse DNS…), e.g. ${e.status ?? ''} ${e.diagnostic ?? ''}`);
+      await pauseBySystem(tx, n.campaign_id, 'bounces', `receivers of ${domains} refused our mail for our own setup (${reason}: SPF/DKIM/DMARC, our IP, reverse DNS…), e.g. ${e.status ?? ''} ${e.diagnostic ?? ''}`);
       return { outcome: moved.length ? 'paused' : 'recorded' };
     }
   }

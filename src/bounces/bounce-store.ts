@@ -42,18 +42,21 @@ export async function getBounceEvent(db: Queryable, id: number, o: { lock?: bool
 }
 
 /**
- * Receiving domains (of the people's own addresses) whose bounces blamed our setup in this
- * campaign lately. A forger can speak only for their own address, so several domains agreeing is
- * what makes such a bounce believable.
+ * The evidence that receivers blame our own setup in this campaign lately: how many receiving
+ * domains (of the people's own addresses) and how many distinct people, against how many emails
+ * the campaign sent in the same window. A forger speaks only for their own mailbox, so several
+ * domains and a share of the campaign's recent sends are what make such bounces believable.
+ * takes: campaign, window; returns { domains, people, sends }.
  */
-export async function configBounceDomains(db: Queryable, campaignId: number, windowMs: number): Promise<number> {
+export async function configBounceEvidence(db: Queryable, campaignId: number, windowMs: number): Promise<{ domains: number; people: number; sends: number }> {
   const { rows } = await db.query(
-    `select count(distinct split_part(n.email_normalized, '@', 2))::int as n
+    `select count(distinct split_part(n.email_normalized, '@', 2))::int as domains, count(distinct b.notice_id)::int as people,
+            (select count(*)::int from notice_events e where e.campaign_id = $1 and e.to_state = 'sent' and e.at > now() - make_interval(secs => $2::double precision / 1000)) as sends
      from bounce_events b join notices n on n.id = b.notice_id
      where b.class = 'config' and n.campaign_id = $1 and b.received_at > now() - make_interval(secs => $2::double precision / 1000)`,
     [campaignId, windowMs],
   );
-  return rows[0].n;
+  return rows[0];
 }
 
 /** Bounces recorded but never applied (their job was lost with Redis), oldest first. */

@@ -9,7 +9,7 @@ import { cliActor, positiveInt, print, servicesScript, withApp, UsageError } fro
 import { addCampaignCommands } from './campaign-commands.ts';
 import { addPostalCommands } from './postal-commands.ts';
 import { addProcessCommands } from './process-commands.ts';
-import { addOperatorCommands } from './operator-commands.ts';
+import { addTokenCommands } from './token-commands.ts';
 import { addBounceCommands } from './bounce-commands.ts';
 import { importReportText } from './output.ts';
 
@@ -77,7 +77,7 @@ program
 
 addProcessCommands(program);
 addPostalCommands(program);
-addOperatorCommands(program);
+addTokenCommands(program);
 addBounceCommands(program);
 
 program

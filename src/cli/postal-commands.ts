@@ -1,23 +1,9 @@
-// `notice vendor | batches | address`: the postal route, for operators.
+// `notice batches | address` (vendors: token-commands.ts): the postal route, for operators.
 /* eslint-disable no-console -- this is the CLI's own output */
 import type { Command } from 'commander';
-import { UsageError, positiveInt, withApp } from './common.ts';
+import { positiveInt, withApp } from './common.ts';
 
 export function addPostalCommands(program: Command): void {
-  const vendor = program.command('vendor').description('printing vendors');
-  vendor
-    .command('add')
-    .argument('<name>', 'vendor name')
-    .action((name: string) =>
-      withApp(async (app) => {
-        const { addVendor, vendorByName } = await import('../postal/vendor-store.ts');
-        if (await vendorByName(app.db, name)) throw new UsageError(`vendor "${name}" exists already`);
-        const v = await addVendor(app.db, name);
-        console.log(v.token);
-        console.error(`vendor ${v.id} "${name}" added. The token above is shown once and stored only as a hash: hand it to the vendor now.`);
-      }),
-    );
-
   program
     .command('batches')
     .description('print batches')

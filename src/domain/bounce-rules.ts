@@ -31,7 +31,7 @@ export type BounceReason =
  * post_now: a letter now (suppress: the address is also never emailed again).
  * retry_then_post: email again later; past SOFT_BOUNCE_LIMIT, a letter.
  * review: a message or content problem; the person waits in needs_review (error budget).
- * pause_if_confirmed: our setup; pauses the campaign past CONFIG_BOUNCE_DOMAINS domains.
+ * pause_if_confirmed: our setup; pauses the campaign past CONFIG_BOUNCE_DOMAINS domains, CONFIG_BOUNCE_MIN_PEOPLE people and CONFIG_BOUNCE_SHARE of recent sends.
  * complaint: suppress email, the person stays notified. delivered: mark delivered. ignore: record only.
  */
 export type BounceRoute = 'post_now' | 'retry_then_post' | 'review' | 'pause_if_confirmed' | 'complaint' | 'delivered' | 'ignore';

@@ -6,3 +6,18 @@ const EMAIL = /[A-Za-z0-9.!#$%&'*+/=?^_`{|}~-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)
 export function redactAddresses(text: string): string {
   return text.replace(EMAIL, '[address]');
 }
+
+/** Keys of a ledger row's detail that hold a person's data (an address fix's before/after…). */
+const PERSONAL_KEYS = new Set(['name', 'email', 'to', 'address', 'before', 'after', 'postal_code', 'prefecture', 'city', 'address_line1', 'address_line2', 'notice_code', 'recipient']);
+
+/**
+ * A ledger detail as a viewer may see it: personal fields hidden, addresses in any text (SMTP
+ * replies, diagnostics) masked. Operators see the ledger as it is.
+ */
+export function viewerDetail(value: unknown, key = ''): unknown {
+  if (PERSONAL_KEYS.has(key)) return '[hidden]';
+  if (typeof value === 'string') return redactAddresses(value);
+  if (Array.isArray(value)) return value.map((v) => viewerDetail(v));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, viewerDetail(v, k)]));
+  return value;
+}

@@ -4,14 +4,15 @@
 // buttons need the operator role).
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { App } from '../app.ts';
 import { makeServeMetrics } from '../metrics/serve-metrics.ts';
-import { HttpError, requireOperator } from './auth.ts';
+import { HttpError, isSafeMethod, requireOperator } from './auth.ts';
+import { adminEvent } from '../auth/token-store.ts';
 import { dashboardData, sampleCampaigns } from './dashboard-data.ts';
 import { ALL_QUEUE_NAMES } from '../../queues/names.ts';
 
@@ -34,7 +35,16 @@ export async function registerMonitoring(server: FastifyInstance, app: App): Pro
 
   const viewer = requireOperator(app.db, 'viewer');
   const refreshMs = Math.min(5000, app.config.DASHBOARD_SAMPLE_MS);
-  server.get('/dashboard', { onRequest: viewer, schema: { ...OP, summary: 'the live dashboard (a page for operators; Japanese and English)', produces: ['text/html'], response: { 200: text } } }, async (_req, reply) => reply.header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').send(PAGE));
+  // A browser that is not signed in is sent to the sign-in page, and back here after it.
+  const viewerOrSignIn = async (req: FastifyRequest, reply: FastifyReply) => {
+    try {
+      await viewer(req, reply);
+    } catch (err) {
+      if (err instanceof HttpError && err.statusCode === 401) return reply.redirect('/signin?next=/dashboard', 303);
+      throw err;
+    }
+  };
+  server.get('/dashboard', { onRequest: viewerOrSignIn, schema: { ...OP, summary: 'the live dashboard (a page for operators; Japanese and English); not signed in: 303 to /signin', produces: ['text/html'], response: { 200: text, 303: text } } }, async (_req, reply) => reply.header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').send(PAGE));
   server.get('/dashboard/:asset', { onRequest: viewer, schema: { ...OP, summary: 'the dashboard\'s scripts and styles', params: z.object({ asset: z.string() }), response: { 200: text } } }, async (req, reply) => {
     const a = ASSETS[(req.params as { asset: string }).asset];
     if (!a) throw new HttpError(404, 'no such file');
@@ -53,17 +63,25 @@ export async function registerMonitoring(server: FastifyInstance, app: App): Pro
   board.setBasePath('/admin/queues');
   createBullBoard({ queues: ALL_QUEUE_NAMES.map((q) => new BullMQAdapter(app.queues[q])), serverAdapter: board, options: { uiConfig: { boardTitle: 'notice-dispatch queues' } } });
   await server.register(async (admin) => {
-    const operator = requireOperator(app.db, 'operator');
+    // bull-board's own page cannot send our CSRF header: its writes with a session cookie are
+    // protected by SameSite=Strict and the server's same-origin check (browser-guard.ts).
+    const look = requireOperator(app.db, 'viewer', { csrf: 'origin' });
+    const act = requireOperator(app.db, 'operator', { csrf: 'origin' });
     admin.addHook('onRequest', async (req, reply) => {
       try {
-        await viewer(req, reply);
         // Looking is for viewers; retrying, cleaning, pausing queues is for operators.
-        if (req.method !== 'GET' && req.method !== 'HEAD') await operator(req, reply);
+        await (isSafeMethod(req.method) ? look : act)(req, reply);
       } catch (err) {
         // Answered here: bull-board's own error handler would turn a 401 into its 500 page.
         if (!(err instanceof HttpError)) throw err;
         return reply.code(err.statusCode).headers(err.headers).send({ error: err.message });
       }
+    });
+    // Every action taken in the queue UI (pause a queue, retry, clean, promote) is in the ledger.
+    admin.addHook('onResponse', async (req, reply) => {
+      if (isSafeMethod(req.method) || reply.statusCode >= 400 || !req.operator) return;
+      await adminEvent(app.db, `operator:${req.operator.name}`, 'queue_ui', req.url.split('?')[0].replace(/^\/admin\/queues\/api\//, ''), { method: req.method, status: reply.statusCode })
+        .catch((err: Error) => app.log.error({ err: err.message }, 'could not record a queue UI action'));
     });
     await admin.register(board.registerPlugin(), { prefix: '/admin/queues' });
   });

@@ -12,6 +12,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { App } from '../app.ts';
+import { makePool } from '../db/pool.ts';
 import { getCampaign, noteCampaignEvent, setCampaignDeadline, setCampaignPacing, setCampaignVendor } from '../db/campaign-store.ts';
 import { isCalendarDate } from '../domain/deadline.ts';
 import { isClock, isValidTimeZone } from '../domain/send-window.ts';
@@ -25,6 +26,7 @@ import { reconcileReport } from '../producer/report-reconcile.ts';
 import { pacingOf } from '../producer/pacing-gate.ts';
 import { createCampaignFromFiles } from '../templates/create-campaign.ts';
 import { messageSettings } from '../mail/message.ts';
+import { viewerDetail } from '../domain/redact.ts';
 import { HttpError, requireOperator } from './auth.ts';
 import { ErrorBody } from './api-schemas.ts';
 
@@ -262,12 +264,17 @@ export function registerOpsRoutes(server: FastifyInstance, app: App): void {
 
   // Reports stream (a million rows never sit in memory). The reconciliation is in the file's last
   // lines and, because it is worked out first, in the X-Reconciliation header too.
-  const report = async (id: number, format: 'csv' | 'json', reply: FastifyReply) => {
+  // Reports read through a small pool of their own: many downloads at once wait for each other,
+  // never for the connections the API, the relay or /healthz need.
+  const reportDb = makePool(app.config.DATABASE_URL, { max: app.config.REPORT_POOL_SIZE, connectTimeoutMs: app.config.DEPENDENCY_TIMEOUT_MS, onError: (err) => app.log.warn({ err: err.message }, 'report pool connection error') });
+  server.addHook('onClose', async () => reportDb.end());
+  const report = async (id: number, format: 'csv' | 'json', req: FastifyRequest, reply: FastifyReply) => {
     await mustExist(id);
-    const r = await reconcileReport(app.db, id);
+    const r = await reconcileReport(reportDb, id);
     const out = new PassThrough();
     const write = format === 'csv' ? writeReport : writeReportJson;
-    write(app.db, id, out).catch((err: Error) => {
+    // A viewer's copy leaves out notice codes and the text of replies and errors.
+    write(reportDb, id, out, req.operator!.role === 'operator' ? 'operator' : 'viewer').catch((err: Error) => {
       app.log.error({ err: err.message, campaign: id }, 'report failed while streaming');
       out.destroy(err);
     });
@@ -282,8 +289,8 @@ export function registerOpsRoutes(server: FastifyInstance, app: App): void {
     description: 'imported = Σ people per final state, per channel. X-Reconciliation: ok, or unaccounted=N (those people are named in the reconciliation).',
     params: CampaignParams, produces: [produces], response: { 200: z.unknown().meta({ type: 'string' }), ...errors },
   });
-  s.get('/api/v1/campaigns/:id/report.csv', { onRequest: viewer, schema: reportSchema('text/csv', 'CSV') }, async (req, reply) => report(req.params.id, 'csv', reply));
-  s.get('/api/v1/campaigns/:id/report.json', { onRequest: viewer, schema: reportSchema('application/json', 'JSON') }, async (req, reply) => report(req.params.id, 'json', reply));
+  s.get('/api/v1/campaigns/:id/report.csv', { onRequest: viewer, schema: reportSchema('text/csv', 'CSV') }, async (req, reply) => report(req.params.id, 'csv', req, reply));
+  s.get('/api/v1/campaigns/:id/report.json', { onRequest: viewer, schema: reportSchema('application/json', 'JSON') }, async (req, reply) => report(req.params.id, 'json', req, reply));
 
   s.get('/api/v1/notices/:id', {
     onRequest: viewer,
@@ -302,6 +309,8 @@ export function registerOpsRoutes(server: FastifyInstance, app: App): void {
     const { rows } = await app.db.query('select id::int, campaign_id::int, customer_id, state, channel, attempts from notices where id = $1', [req.params.id]);
     if (!rows[0]) throw new HttpError(404, `notice ${req.params.id} does not exist`);
     const { rows: events } = await app.db.query('select at, from_state, to_state, detail from notice_events where notice_id = $1 order by id', [req.params.id]);
-    return { ...rows[0], events: events.map((e) => ({ ...e, at: new Date(e.at).toISOString() })) };
+    // Replies from mail servers quote the person's address: a viewer sees them masked.
+    const shown = req.operator!.role === 'operator' ? (d: unknown) => d : (d: unknown) => viewerDetail(d);
+    return { ...rows[0], events: events.map((e) => ({ ...e, detail: shown(e.detail), at: new Date(e.at).toISOString() })) };
   });
 }

@@ -4,6 +4,7 @@
 import Fastify, { type FastifyInstance } from 'fastify';
 import swagger from '@fastify/swagger';
 import swaggerUi from '@fastify/swagger-ui';
+import cookie from '@fastify/cookie';
 import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, jsonSchemaTransformObject, serializerCompiler, validatorCompiler } from 'fastify-type-provider-zod';
 import type { App } from '../app.ts';
 import type { SnsVerifier } from '../bounces/sns.ts';
@@ -15,6 +16,9 @@ import { registerMonitoring } from './monitoring-routes.ts';
 import { registerOpsRoutes } from './ops-routes.ts';
 import { registerVerifyRoutes } from './verify-routes.ts';
 import { registerHealthRoutes } from './health-routes.ts';
+import { registerSessionRoutes } from './session-routes.ts';
+import { registerTokenRoutes } from './token-routes.ts';
+import { registerBrowserGuard } from './browser-guard.ts';
 import { ImportFileError } from '../import/importer.ts';
 import { TemplateError } from '../domain/template.ts';
 
@@ -28,9 +32,12 @@ export interface ServerDeps {
   confirmSubscription: (url: string) => Promise<void>;
 }
 
+/** A hop count trusts that many proxies nearest to us (proxy-addr's own rule for a number). */
+const trustProxyOf = (t: false | number | string[]) => (typeof t === 'number' ? (_addr: string, hop: number) => hop < t : t);
+
 export async function buildServer(d: ServerDeps): Promise<FastifyInstance> {
   const { app } = d;
-  const server = Fastify({ logger: false, bodyLimit: 2 * 1024 * 1024, trustProxy: app.config.TRUST_PROXY });
+  const server = Fastify({ logger: false, bodyLimit: 2 * 1024 * 1024, trustProxy: trustProxyOf(app.config.TRUST_PROXY) });
   const routes: Array<{ method: string; url: string }> = [];
   registeredRoutes.set(server, routes);
   server.addHook('onRoute', (r) => {
@@ -38,18 +45,11 @@ export async function buildServer(d: ServerDeps): Promise<FastifyInstance> {
   });
   server.setValidatorCompiler(validatorCompiler);
   server.setSerializerCompiler(serializerCompiler);
-  // SNS posts JSON with Content-Type text/plain.
-  server.addContentTypeParser('text/plain', { parseAs: 'string' }, (_req, body, done) => {
-    try {
-      done(null, JSON.parse(body as string));
-    } catch {
-      done(Object.assign(new Error('body is not JSON'), { statusCode: 400 }), undefined);
-    }
-  });
-  // The verify page's form.
-  server.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 4096 }, (_req, body, done) => {
-    done(null, Object.fromEntries(new URLSearchParams(body as string)));
-  });
+  // Fastify reads text/plain bodies as strings by default; nothing of ours takes one but the SES
+  // webhook, which parses its own (in its scope below). Elsewhere such a body is refused.
+  server.removeContentTypeParser('text/plain');
+  await server.register(cookie);
+  registerBrowserGuard(server, { publicOrigins: app.config.PUBLIC_ORIGINS });
   server.setErrorHandler((err: Error & { statusCode?: number; validationContext?: string }, _req, reply) => {
     if (hasZodFastifySchemaValidationErrors(err)) {
       const issues = err.validation.map((v) => ({ field: `${err.validationContext ?? 'body'}${v.instancePath.replaceAll('/', '.').replace(/\.$/, '')}`, message: v.message ?? 'invalid' }));
@@ -80,7 +80,7 @@ export async function buildServer(d: ServerDeps): Promise<FastifyInstance> {
       ],
       components: {
         securitySchemes: {
-          operatorToken: { type: 'http', scheme: 'bearer', description: 'an operator token (viewer: read; operator: write). Browsers: HTTP Basic with the token as the password.' },
+          operatorToken: { type: 'http', scheme: 'bearer', description: 'an operator token (viewer: read; operator: write). Browsers sign in once at /signin (POST /api/v1/session) and hold a SameSite=Strict session cookie; their writes carry X-CSRF-Token. HTTP Basic is not accepted.' },
           vendorToken: { type: 'http', scheme: 'bearer', description: 'a vendor token' },
         },
       },
@@ -98,10 +98,28 @@ export async function buildServer(d: ServerDeps): Promise<FastifyInstance> {
   await server.register(swaggerUi, { routePrefix: '/docs' });
 
   registerHealthRoutes(server, app);
+  registerSessionRoutes(server, app);
   await registerMonitoring(server, app);
   registerOpsRoutes(server, app);
+  registerTokenRoutes(server, app);
   registerVendorRoutes(server, app);
-  registerSesWebhook(server, app, d.sns, d.confirmSubscription);
-  await registerVerifyRoutes(server, app);
+  await server.register(async (scope) => {
+    // SNS posts JSON with Content-Type text/plain.
+    scope.addContentTypeParser('text/plain', { parseAs: 'string' }, (_req, body, done) => {
+      try {
+        done(null, JSON.parse(body as string));
+      } catch {
+        done(Object.assign(new Error('body is not JSON'), { statusCode: 400 }), undefined);
+      }
+    });
+    registerSesWebhook(scope, app, d.sns, d.confirmSubscription);
+  });
+  await server.register(async (scope) => {
+    // The verify page's form (the only form body anything here takes).
+    scope.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string', bodyLimit: 4096 }, (_req, body, done) => {
+      done(null, Object.fromEntries(new URLSearchParams(body as string)));
+    });
+    await registerVerifyRoutes(scope, app);
+  });
   return server;
 }

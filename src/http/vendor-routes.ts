@@ -37,7 +37,7 @@ const Manifest = z.object({
 export function registerVendorRoutes(server: FastifyInstance, app: App): void {
   const vendorAuth = async (req: FastifyRequest) => {
     const token = tokenOf(req);
-    const vendor = token ? await vendorByToken(app.db, token) : null;
+    const vendor = token ? await vendorByToken(app.db, token, app.clock.now()) : null;
     if (!vendor) throw new VendorError(401, 'a vendor token is required (Authorization: Bearer …)');
     req.vendor = vendor;
   };

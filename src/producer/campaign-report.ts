@@ -18,42 +18,69 @@ export const REPORT_COLUMNS = [
 ];
 
 
-function rowsSelect(id: number): string {
-  return `select n.id, n.notice_code, ${safe('n.customer_id')}, n.segment, n.locale, n.state, n.channel,
+/** Who reads the report: a viewer never sees notice codes or the text of replies and errors (they quote addresses). */
+export type ReportAudience = 'operator' | 'viewer';
+
+const EMAIL_RE = `'[A-Za-z0-9.!#$%&''*+/=?^_\`{|}~-]+@[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)+'`;
+const masked = (col: string, audience: ReportAudience) => (audience === 'viewer' ? `regexp_replace(${safe(col)}, ${EMAIL_RE}, '[address]', 'g')` : safe(col));
+
+function rowsSelect(id: number, audience: ReportAudience = 'operator', range = ''): string {
+  return `select n.id, ${audience === 'viewer' ? 'null' : 'n.notice_code'}, ${safe('n.customer_id')}, n.segment, n.locale, n.state, n.channel,
            n.state in (${NOTIFIED.map((s) => `'${s}'`).join(', ')}), n.attempts,
            to_char(n.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
            to_char(n.sent_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
            to_char(n.updated_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
-           n.message_id, n.provider_message_id, ${safe('n.smtp_reply')}, n.template_version,
+           n.message_id, n.provider_message_id, ${masked('n.smtp_reply', audience)}, n.template_version,
            (select e.detail->>'reason' from notice_events e where e.notice_id = n.id and e.to_state = 'postal_queued' order by e.id desc limit 1),
-           ${safe('n.last_error')}, n.batch_id, (select bi.seq from batch_items bi where bi.batch_id = n.batch_id and bi.notice_id = n.id), n.mailed_at, ${safe('n.return_reason')}, ${safe('n.address_error')},
+           ${masked('n.last_error', audience)}, n.batch_id, (select bi.seq from batch_items bi where bi.batch_id = n.batch_id and bi.notice_id = n.id), n.mailed_at,
+           ${masked('n.return_reason', audience)}, ${audience === 'viewer' ? 'null' : safe('n.address_error')},
            n.state in (${ACCOUNTED.map((s) => `'${s}'`).join(', ')})
-    from notices n where n.campaign_id = ${Number(id)} order by n.id`;
+    from notices n where n.campaign_id = ${Number(id)} ${range} order by n.id`;
+}
+
+const PAGE_ROWS = 5000;
+
+/** takes: campaign, last id of the page before; returns the last id of the next page (null: no more). */
+async function pageEnd(db: Db, id: number, after: number): Promise<number | null> {
+  const { rows } = await db.query(
+    `select max(id)::bigint as last from (select id from notices where campaign_id = $1 and id > $2 order by id limit ${PAGE_ROWS}) p`,
+    [id, after],
+  );
+  return rows[0].last ?? null;
 }
 
 /**
  * One row per person, written with COPY so a million rows stream straight out, and then the
  * reconciliation ("#" lines) that says whether everyone adds up. Returns the reconciliation.
  */
-export async function writeReport(db: Db, id: number, out: NodeJS.WritableStream): Promise<Reconciliation> {
-  await withClient(db, async (client) => {
-    out.write(REPORT_COLUMNS.join(',') + '\n');
-    await pipeline(client.query(pgCopy.to(`copy (${rowsSelect(id)}) to stdout with (format csv)`)), out, { end: false });
-  });
+export async function writeReport(db: Db, id: number, out: NodeJS.WritableStream, audience: ReportAudience = 'operator'): Promise<Reconciliation> {
+  out.write(REPORT_COLUMNS.join(',') + '\n');
+  // Page by page: each page is copied out whole, its connection released, and only then written,
+  // so a slow reader holds no PostgreSQL connection while it reads.
+  for (let after = 0; ;) {
+    const last = await pageEnd(db, id, after);
+    if (last === null) break;
+    const chunks: Buffer[] = [];
+    await withClient(db, (client) => pipeline(client.query(pgCopy.to(`copy (${rowsSelect(id, audience, `and n.id > ${Number(after)} and n.id <= ${Number(last)}`)}) to stdout with (format csv)`)), async function* (src: AsyncIterable<Buffer>) {
+      for await (const c of src) chunks.push(c);
+    }));
+    if (!out.write(Buffer.concat(chunks))) await new Promise((resolve) => out.once('drain', resolve));
+    after = last;
+  }
   const r = await reconcileReport(db, id);
   await new Promise<void>((resolve, reject) => out.end(reconciliationCsvLines(r), () => resolve()).on?.('error', reject));
   return r;
 }
 
 /** The same as JSON: {"reconciliation": {…}, "people": [{…}, …]}, the reconciliation first, paged by id. */
-export async function writeReportJson(db: Db, id: number, out: NodeJS.WritableStream): Promise<Reconciliation> {
+export async function writeReportJson(db: Db, id: number, out: NodeJS.WritableStream, audience: ReportAudience = 'operator'): Promise<Reconciliation> {
   const r = await reconcileReport(db, id);
   out.write(`{"reconciliation":${JSON.stringify(r)},"people":[`);
   const names = REPORT_COLUMNS.map((_, i) => `c${i + 1}`);
   let cursor = 0;
   let first = true;
   for (;;) {
-    const { rows } = await db.query({ text: `select * from (${rowsSelect(id)}) as t(${names.join(', ')}) where c1 > $1 order by c1 limit 5000`, values: [cursor], rowMode: 'array' });
+    const { rows } = await db.query({ text: `select * from (${rowsSelect(id, audience)}) as t(${names.join(', ')}) where c1 > $1 order by c1 limit ${PAGE_ROWS}`, values: [cursor], rowMode: 'array' });
     if (!rows.length) break;
     const text = rows.map((row: unknown[]) => JSON.stringify(Object.fromEntries(REPORT_COLUMNS.map((c, i) => [c, row[i]])))).join(',');
     if (!out.write((first ? '' : ',') + text)) await new Promise((resolve) => out.once('drain', resolve));

@@ -42,7 +42,7 @@ let n = 0;
 async function bounce(who: string, cls: BounceClass, status: string | null = null) {
   const id = await recordBounce(app.db, { noticeId: ids[who], source: 'dsn', class: cls, reason: ({ hard: 'user_unknown', soft: 'mailbox_full', message: 'content', config: 'our_authentication', complaint: 'complaint', delivery: 'delivered', auto_reply: 'auto_reply', not_bounce: 'not_bounce' } as const)[cls], action: 'failed', status, diagnostic: `${status ?? ''} test`, dedupeKey: `t-${++n}` });
   return applyBounce({
-    db: app.db, softBounceLimit: 2, errorBudget: 50, retryDelayMs: 10, configBounceDomains: 3, configBounceWindowMs: 3_600_000,
+    db: app.db, softBounceLimit: 2, errorBudget: 50, retryDelayMs: 10, configBounceDomains: 3, configBounceMinPeople: 10, configBounceShare: 0.02, configBounceWindowMs: 3_600_000,
     enqueuePostal: (x) => enqueuePostal(app.queues, x), enqueueEmail: (x, d) => enqueueEmail(app.queues, x, d),
   }, id!);
 }

@@ -179,6 +179,10 @@ function drawChart(c, kind, values) {
 async function refresh() {
   try {
     const res = await fetch('/api/v1/dashboard', { credentials: 'same-origin', cache: 'no-store' });
+    if (res.status === 401) {
+      location.assign('/signin?next=/dashboard');
+      return;
+    }
     if (!res.ok) throw new Error(`${res.status} ${res.statusText}`);
     last = await res.json();
     document.getElementById('error').hidden = true;
