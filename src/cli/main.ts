@@ -56,11 +56,11 @@ program
   .description('import affected customers from a CSV into a campaign (line-by-line report)')
   .argument('<campaign>', 'campaign id', positiveInt)
   .argument('<file>', 'CSV of affected customers (header row required)')
-  .option('--encoding <enc>', 'utf8 | shift_jis', 'utf8')
+  .option('--encoding <enc>', 'auto (UTF-8, else Shift_JIS when the file reads cleanly as CP932) | utf8 | shift_jis', 'auto')
   .option('--json', 'machine-readable output')
   .action((id: number, file: string, o: { encoding: string; json?: boolean }) =>
     withApp(async (app) => {
-      if (o.encoding !== 'utf8' && o.encoding !== 'shift_jis') throw new UsageError(`--encoding must be utf8 or shift_jis, not "${o.encoding}"`);
+      if (o.encoding !== 'auto' && o.encoding !== 'utf8' && o.encoding !== 'shift_jis') throw new UsageError(`--encoding must be auto, utf8 or shift_jis, not "${o.encoding}"`);
       const [{ importCsv }, { SingleBar, Presets }] = await Promise.all([import('../import/importer.ts'), import('cli-progress')]);
       const bar = !o.json && process.stderr.isTTY ? new SingleBar({ format: '  importing [{bar}] {percentage}% | {rows} rows', stream: process.stderr }, Presets.shades_classic) : null;
       bar?.start(100, 0, { rows: 0 });

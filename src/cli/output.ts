@@ -48,7 +48,9 @@ export function importReportText(report: ImportReport): string {
   const rejectedLines = new Set(report.rejected.map((r) => r.line)).size;
   const lines = [
     `${report.file}: ${report.rows} rows: ${report.accepted} accepted, ${report.duplicates.length} duplicates, ${rejectedLines} rejected, ${report.warnings.length} warnings`,
+    `  read as ${report.encoding === 'utf8' ? 'UTF-8' : 'Shift_JIS (CP932)'}${report.encodingDetected ? ' (detected)' : ''}`,
     ...report.droppedColumns.map((c) => `  column ${c}: looks like card data; not stored`),
+    ...report.undeclaredColumns.map((c) => `  column ${c}: not declared at campaign create (--extra-vars); not stored`),
     ...issues.slice(0, REPORT_LINES).map((i) => `  ${report.file}:${i.line}: ${i.text}`),
   ];
   if (issues.length > REPORT_LINES) lines.push(`  … and ${issues.length - REPORT_LINES} more (${report.duplicates.length} duplicates, ${rejectedLines} rejected, ${report.warnings.length} warnings in all); --json lists every one`);

@@ -70,8 +70,24 @@ export function isCardColumn(column: string): boolean {
 
 /** Looks like a payment card number (13–19 digits passing Luhn). We never store those. */
 export function looksLikeCardNumber(value: string): boolean {
-  const digits = value.replace(/[\s-]/g, '');
+  const digits = value.normalize('NFKC').replace(/[\s-]/g, '');
   if (!/^\d{13,19}$/.test(digits)) return false;
+  return luhn(digits);
+}
+
+/**
+ * Somewhere in the text, a run of 13–19 digits (spaces and hyphens between them allowed, full-width
+ * too) that passes Luhn: a card number typed into a name or an address line.
+ */
+export function containsCardNumber(value: string): boolean {
+  const runs = value.normalize('NFKC').match(/\d[\d \t-]{11,}\d/g) ?? [];
+  return runs.some((run) => {
+    const digits = run.replace(/[\s-]/g, '');
+    return digits.length >= 13 && digits.length <= 19 && luhn(digits);
+  });
+}
+
+function luhn(digits: string): boolean {
   let sum = 0;
   for (let i = 0; i < digits.length; i++) {
     let d = Number(digits[digits.length - 1 - i]);
@@ -84,12 +100,29 @@ export function looksLikeCardNumber(value: string): boolean {
   return sum % 10 === 0;
 }
 
+/**
+ * Longest value each field may hold. A name or an address line longer than a letter's line, or a
+ * header (RFC 5322: 998 characters), is a broken row, not a person: refused with its reason.
+ */
+export const FIELD_MAX: Record<string, number> = {
+  customer_id: 200, name: 100, email: 254, postal_code: 20, prefecture: 20, city: 100, address_line1: 200, address_line2: 200, locale: 20, segment: 50,
+};
+export const EXTRA_FIELD_MAX = 1000;
+
 export function validateRow(row: Record<string, string | undefined>, rules: RowRules): RowResult {
   const errors: RowIssue[] = [];
   const warnings: RowIssue[] = [];
+  // Card data is never stored, in any field: a row that carries a card number anywhere we would
+  // keep is refused whole (only the operator can tell what it was meant to be).
+  for (const field of [...REQUIRED_COLUMNS, ...rules.extraColumns]) {
+    const value = row[field] ?? '';
+    const max = FIELD_MAX[field] ?? EXTRA_FIELD_MAX;
+    if (value.length > max) errors.push({ field, reason: `is ${value.length} characters long; at most ${max}` });
+    if (value && containsCardNumber(value)) errors.push({ field, reason: 'contains what looks like a payment card number; card data is never stored, so the row is not imported: remove the number and import the row again' });
+  }
+  if (errors.length) return { ok: false, errors };
   const customerId = cleanText(row.customer_id);
   if (!customerId) errors.push({ field: 'customer_id', reason: 'is empty' });
-  else if (customerId.length > 200) errors.push({ field: 'customer_id', reason: 'is longer than 200 characters' });
   const name = cleanText(row.name);
   if (!name) errors.push({ field: 'name', reason: 'is empty' });
   if (name && name !== (row.name ?? '').trim()) warnings.push({ field: 'name', reason: 'control characters folded to spaces' });
@@ -116,13 +149,8 @@ export function validateRow(row: Record<string, string | undefined>, rules: RowR
 
   const extra: Record<string, string> = {};
   for (const column of rules.extraColumns) {
-    const value = cleanText(row[column]);
     if (isCardColumn(column)) continue;
-    if (looksLikeCardNumber(value)) {
-      warnings.push({ field: column, reason: 'looks like a card number; not stored' });
-      continue;
-    }
-    extra[column] = value;
+    extra[column] = cleanText(row[column]);
   }
   return {
     ok: true,

@@ -91,7 +91,10 @@ const ImportReport = z.object({
   duplicates: z.array(LineIssue),
   rejected: z.array(LineIssue),
   warnings: z.array(LineIssue),
-  droppedColumns: z.array(z.string()),
+  droppedColumns: z.array(z.string()).describe('columns that look like card data: never read'),
+  undeclaredColumns: z.array(z.string()).describe('extra columns not declared at campaign create (extra_vars): not stored'),
+  encoding: z.enum(['utf8', 'shift_jis']).describe('the encoding the file was read in'),
+  encodingDetected: z.boolean().describe('true when it was detected rather than given'),
 });
 const Who = z
   .object({
@@ -166,7 +169,7 @@ export function registerOpsRoutes(server: FastifyInstance, app: App): void {
       description: 'The same line-by-line report as `notice import`: rows accepted, duplicates, rejected and warnings, each with its line, field and reason. A file that cannot be read at all (an unclosed quote) is a 400 naming the line; nothing of it is imported.',
       params: CampaignParams,
       querystring: z.object({
-        encoding: z.enum(['utf8', 'shift_jis']).default('utf8'),
+        encoding: z.enum(['auto', 'utf8', 'shift_jis']).default('auto').describe('auto: UTF-8 (with or without BOM), else Shift_JIS (CP932) when the file reads cleanly as such; a file that is neither is refused naming its first bad line'),
         file_name: z.string().max(200).regex(/^[^/\\]+$/, 'a file name, no directories').default('upload.csv').describe('the name the report uses'),
       }),
       consumes: ['text/csv'],

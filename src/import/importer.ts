@@ -15,8 +15,9 @@ import { REQUIRED_COLUMNS, isCardColumn, validateRow, type Recipient, type RowIs
 import type { TemplateCache } from '../templates/template-store.ts';
 import { copyLine } from './copy-text.ts';
 import { newNoticeCode } from './notice-code.ts';
+import { EncodingError, resolveEncoding, type Encoding, type EncodingChoice } from './encoding.ts';
 
-export type Encoding = 'utf8' | 'shift_jis';
+export type { Encoding, EncodingChoice } from './encoding.ts';
 
 export interface LineIssue extends RowIssue {
   line: number;
@@ -31,6 +32,10 @@ export interface ImportReport {
   rejected: LineIssue[];
   warnings: LineIssue[];
   droppedColumns: string[];
+  undeclaredColumns: string[];
+  /** The encoding the file was read in, and whether it was detected (not given). */
+  encoding: Encoding;
+  encodingDetected: boolean;
 }
 
 export class ImportFileError extends Error {
@@ -47,7 +52,7 @@ export class ImportFileError extends Error {
 export interface ImportOptions {
   campaignId: number;
   file: string;
-  encoding: Encoding;
+  encoding: EncodingChoice;
   onProgress?: (p: { bytes: number; totalBytes: number; rows: number }) => void;
   /** Who imported it (`cli:<user>`, `operator:<name>`): in import_runs and the campaign ledger. */
   actor?: string;
@@ -76,10 +81,17 @@ export async function importCsv(db: Db, templates: TemplateCache, o: ImportOptio
   const totalBytes = (await stat(o.file).catch(() => null))?.size;
   if (totalBytes === undefined) throw new ImportFileError(fileName, 0, 'cannot read the file');
 
-  const report: ImportReport = { file: fileName, campaignId: o.campaignId, rows: 0, accepted: 0, duplicates: [], rejected: [], warnings: [], droppedColumns: [] };
+  let verdict;
+  try {
+    verdict = await resolveEncoding(o.file, o.encoding);
+  } catch (err) {
+    if (err instanceof EncodingError) throw new ImportFileError(fileName, err.line, err.message);
+    throw err;
+  }
+  const report: ImportReport = { file: fileName, campaignId: o.campaignId, rows: 0, accepted: 0, duplicates: [], rejected: [], warnings: [], droppedColumns: [], undeclaredColumns: [], encoding: verdict.encoding, encodingDetected: verdict.detected };
   const rules = { segments: set.segments, locales: set.locales, defaultLocale: set.locales.has('ja') ? 'ja' : [...set.locales][0], extraColumns: [] as string[] };
 
-  const ctx: ParseContext = { o, fileName, totalBytes, extraVars: campaign.extra_vars, rules, report };
+  const ctx: ParseContext = { o, encoding: verdict.encoding, fileName, totalBytes, extraVars: campaign.extra_vars, rules, report };
   return withTransaction(db, async (client) => {
     // One import per campaign at a time: dedupe against what is already there must see it all.
     await client.query('select pg_advisory_xact_lock(7310002, $1::int)', [o.campaignId]);
@@ -99,7 +111,7 @@ export async function importCsv(db: Db, templates: TemplateCache, o: ImportOptio
     } catch (err) {
       if ((err as { code?: string }).code !== '23505') throw err;
       await client.query('rollback to savepoint direct');
-      Object.assign(report, { rows: 0, accepted: 0, duplicates: [], rejected: [], warnings: [], droppedColumns: [] });
+      Object.assign(report, { rows: 0, accepted: 0, duplicates: [], rejected: [], warnings: [], droppedColumns: [], undeclaredColumns: [] });
       await client.query(`create temp table stage (
         line integer, customer_id text, notice_code text, name text, email text, email_normalized text, postal_code text,
         prefecture text, city text, address_line1 text, address_line2 text, locale text, segment text, extra jsonb
@@ -128,7 +140,7 @@ export async function importCsv(db: Db, templates: TemplateCache, o: ImportOptio
     // import_runs; the ledger starts with the first transition, at launch.
     await client.query('update import_runs set accepted = $2, duplicates = $3, rejected = $4, report = $5 where id = $1', [
       importRunId, report.accepted, report.duplicates.length, new Set(report.rejected.map((r) => r.line)).size,
-      JSON.stringify({ duplicates: report.duplicates, rejected: report.rejected, warnings: report.warnings, droppedColumns: report.droppedColumns }),
+      JSON.stringify({ duplicates: report.duplicates, rejected: report.rejected, warnings: report.warnings, droppedColumns: report.droppedColumns, undeclaredColumns: report.undeclaredColumns, encoding: report.encoding }),
     ]);
     await noteCampaignEvent(client, o.campaignId, 'import', o.actor ?? 'cli',
       `${fileName}: ${report.accepted} accepted, ${report.duplicates.length} duplicates, ${new Set(report.rejected.map((r) => r.line)).size} rejected (import run ${importRunId})`);
@@ -138,6 +150,7 @@ export async function importCsv(db: Db, templates: TemplateCache, o: ImportOptio
 
 interface ParseContext {
   o: ImportOptions;
+  encoding: Encoding;
   fileName: string;
   totalBytes: number;
   extraVars: string[];
@@ -147,7 +160,7 @@ interface ParseContext {
 
 /** Stream the file through csv-parse and validation into a COPY; returns the rows copied. */
 async function parseInto(client: DbClient, ctx: ParseContext, copySql: string, fields: (line: number, r: Recipient) => Array<string | number | null>): Promise<number> {
-  const { o, fileName, totalBytes, rules, report } = ctx;
+  const { o, encoding, fileName, totalBytes, rules, report } = ctx;
   let bytes = 0;
   let copied = 0;
   const input = createReadStream(o.file);
@@ -178,11 +191,15 @@ async function parseInto(client: DbClient, ctx: ParseContext, copySql: string, f
       if (record.length === 1 && record[0].trim() === '') continue; // blank line
       if (!header) {
         header = record.map((h) => h.trim().normalize('NFKC').toLowerCase());
+        checkHeader(fileName, line, header);
         const missing = REQUIRED_COLUMNS.filter((c) => !OPTIONAL_COLUMNS.has(c) && !header!.includes(c));
         if (missing.length) throw new ImportFileError(fileName, line, `header is missing column(s): ${missing.join(', ')}`);
         const extras = header.filter((h) => !(REQUIRED_COLUMNS as readonly string[]).includes(h));
         report.droppedColumns = extras.filter(isCardColumn);
-        rules.extraColumns = extras.filter((h) => !isCardColumn(h));
+        // Only the columns the campaign declared (extra_vars) are kept: a column nobody asked for
+        // (a phone number, a date of birth) is personal data we have no use for.
+        report.undeclaredColumns = extras.filter((h) => !isCardColumn(h) && !ctx.extraVars.includes(h));
+        rules.extraColumns = extras.filter((h) => !isCardColumn(h) && ctx.extraVars.includes(h));
         const undeclared = ctx.extraVars.filter((v) => !header!.includes(v));
         if (undeclared.length) throw new ImportFileError(fileName, line, `header is missing column(s) the templates use: ${undeclared.join(', ')}`);
         continue;
@@ -197,7 +214,7 @@ async function parseInto(client: DbClient, ctx: ParseContext, copySql: string, f
         report.rejected.push({ line, field: 'row', reason: `has ${record.length} fields, the header has ${header.length}` });
         continue;
       }
-      const row: Record<string, string> = {};
+      const row: Record<string, string> = Object.create(null);
       header.forEach((h, i) => (row[h] = record[i]));
       const result = validateRow(row, rules);
       if (!result.ok) {
@@ -220,7 +237,7 @@ async function parseInto(client: DbClient, ctx: ParseContext, copySql: string, f
   };
   const copy = client.query(pgCopy.from(copySql));
   try {
-    if (o.encoding === 'shift_jis') await pipeline(input, iconv.decodeStream('cp932'), parser, toCopy, copy);
+    if (encoding === 'shift_jis') await pipeline(input, iconv.decodeStream('cp932'), parser, toCopy, copy);
     else await pipeline(input, parser, toCopy, copy);
   } catch (err) {
     const code = (err as { code?: string }).code ?? '';
@@ -235,6 +252,15 @@ async function parseInto(client: DbClient, ctx: ParseContext, copySql: string, f
   if (!header) throw new ImportFileError(fileName, 1, 'the file is empty (a header row is required)');
   o.onProgress?.({ bytes: totalBytes, totalBytes, rows: report.rows });
   return copied;
+}
+
+/** Column names that would be unsafe as keys (prototype pollution) or ambiguous are refused whole. */
+function checkHeader(fileName: string, line: number, header: string[]): void {
+  header.forEach((h, i) => {
+    if (h === '') throw new ImportFileError(fileName, line, `header: column ${i + 1} has no name`);
+    if (h === '__proto__' || h === 'constructor' || h === 'prototype') throw new ImportFileError(fileName, line, `header: column ${i + 1} is named "${h}", which cannot be a column name; rename it`);
+    if (header.indexOf(h) !== i) throw new ImportFileError(fileName, line, `header: column "${h}" appears twice (columns ${header.indexOf(h) + 1} and ${i + 1})`);
+  });
 }
 
 /** The staged rows that were not inserted, and which earlier person each repeats. */

@@ -39,7 +39,7 @@ const HOSTILE = [
 
 describe('importing a hostile CSV', () => {
   it('reports line by line, imports the good rows, and keeps card numbers out', async () => {
-    const created = notice(t.env, 'campaign', 'create', '--name', 'テスト', '--templates', demoTemplates, '--json');
+    const created = notice(t.env, 'campaign', 'create', '--name', 'テスト', '--templates', demoTemplates, '--extra-vars', 'member_rank', '--json');
     expect(created.status, created.stderr).toBe(0);
     const id = JSON.parse(created.stdout).id as number;
     const file = path.join(t.tmp, 'hostile.csv');

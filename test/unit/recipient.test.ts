@@ -43,9 +43,30 @@ describe('validateRow', () => {
     expect(r.ok).toBe(false);
     if (!r.ok) expect(r.errors.map((e) => e.field).sort()).toEqual(['customer_id', 'locale', 'name', 'segment']);
   });
-  it('never keeps a card number, whatever the column is called', () => {
+  it('never keeps a card number, whatever the column is called: the row is refused, naming the field', () => {
     const r = validateRow(row({ rank: '4111 1111 1111 1111' }), rules);
-    expect(r).toMatchObject({ ok: true, recipient: { extra: {} }, warnings: [{ field: 'rank' }] });
+    expect(r).toMatchObject({ ok: false, errors: [{ field: 'rank', reason: expect.stringMatching(/payment card number; card data is never stored/) }] });
     expect(looksLikeCardNumber('4111-1111-1111-1112')).toBe(false);
+  });
+
+  it.each([
+    ['name', '佐藤 4111111111111111'],
+    ['address_line2', 'カード 5500-0000-0000-0004 の件'],
+    ['address_line1', '丸の内 ４１１１　１１１１　１１１１　１１１１'], // full-width digits and spaces
+    ['city', '378282246310005'], // 15 digits (Amex)
+  ])('refuses a card number in %s', (field, value) => {
+    expect(validateRow(row({ [field]: value }), rules)).toMatchObject({ ok: false, errors: [{ field }] });
+  });
+
+  it('keeps numbers that are not card numbers (phones, a failed Luhn, a long id)', () => {
+    for (const value of ['03-1234-5678', '090 1234 5678', '4111 1111 1111 1112', '12345678901234567890123']) {
+      expect(validateRow(row({ address_line2: value }), rules).ok, value).toBe(true);
+    }
+  });
+
+  it('refuses fields longer than a letter or a header line can hold, naming the field', () => {
+    expect(validateRow(row({ name: 'あ'.repeat(5000) }), rules)).toMatchObject({ ok: false, errors: [{ field: 'name', reason: 'is 5000 characters long; at most 100' }] });
+    expect(validateRow(row({ address_line1: 'x'.repeat(201) }), rules)).toMatchObject({ ok: false, errors: [{ field: 'address_line1' }] });
+    expect(validateRow(row({ name: 'あ'.repeat(100) }), rules).ok).toBe(true);
   });
 });
