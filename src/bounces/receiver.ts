@@ -23,7 +23,23 @@ export interface ReceiverDeps {
   accept: (e: NewBounceEvent) => Promise<boolean>;
   log: Logger;
   maxBytes?: number;
+  limits?: Partial<ReceiverLimits>;
 }
+
+/** What one sender may take of the receiver: it faces the internet on an MX host. */
+export interface ReceiverLimits {
+  /** Connections at once; past it a newcomer gets 421. */
+  maxClients: number;
+  /** Recipients one connection may name (a DSN names one VERP address); past it 452, then goodbye. */
+  maxRecipients: number;
+  /** Refused (forged) recipients one connection may try before it is disconnected. */
+  maxRefused: number;
+  /** A connection silent this long is closed. */
+  idleMs: number;
+  /** A connection open this long is closed, however busy (one byte every 45 s defeats an idle timer). */
+  maxConnectionMs: number;
+}
+export const RECEIVER_LIMITS: ReceiverLimits = { maxClients: 100, maxRecipients: 50, maxRefused: 10, idleMs: 30_000, maxConnectionMs: 300_000 };
 
 export interface BounceReceiver {
   port: number;
@@ -34,19 +50,36 @@ export interface BounceReceiver {
 export async function startBounceReceiver(d: ReceiverDeps): Promise<BounceReceiver> {
   const stats = { accepted: 0, forged: 0, unparsed: 0, duplicates: 0 };
   const maxBytes = d.maxBytes ?? 5 * 1024 * 1024;
+  const limits = { ...RECEIVER_LIMITS, ...d.limits };
+  // Refused recipients per connection: logged once when the first comes and once, summed, at the
+  // end, never once per line (10,000 bad RCPTs must not be 10,000 log lines).
+  const refused = new Map<string, number>();
   const server = new SMTPServer({
     authOptional: true,
     disabledCommands: ['STARTTLS', 'AUTH'],
     logger: false,
     size: maxBytes,
     closeTimeout: 1000,
-    onRcptTo(address, _session, cb) {
+    maxClients: limits.maxClients,
+    socketTimeout: limits.idleMs,
+    onRcptTo(address, session, cb) {
+      if (session.envelope.rcptTo.length >= limits.maxRecipients) {
+        return cb(Object.assign(new Error(`4.5.3 Too many recipients (at most ${limits.maxRecipients} per connection)`), { responseCode: 452 }));
+      }
       if (parseVerp(d.verpSecret, d.bounceDomain, address.address) === null) {
         stats.forged++;
-        d.log.warn({ event: 'bounce_refused' }, 'refused a bounce to an address that is not a valid VERP address');
+        const n = (refused.get(session.id) ?? 0) + 1;
+        refused.set(session.id, n);
+        if (n === 1) d.log.warn({ event: 'bounce_refused', session: session.id }, 'refused a bounce to an address that is not a valid VERP address');
+        if (n > limits.maxRefused) return cb(Object.assign(new Error('4.7.0 Too many invalid recipients; closing'), { responseCode: 421 }));
         return cb(Object.assign(new Error('5.1.1 No such bounce address'), { responseCode: 550 }));
       }
       cb();
+    },
+    onClose(session) {
+      const n = refused.get(session.id);
+      if (n && n > 1) d.log.warn({ event: 'bounce_refused', session: session.id, refused: n }, 'refused bounces to invalid VERP addresses on one connection');
+      refused.delete(session.id);
     },
     onData(stream, session, cb) {
       // Keep at most maxBytes: past it, the rest is read and thrown away, and the message refused.
@@ -90,6 +123,11 @@ export async function startBounceReceiver(d: ReceiverDeps): Promise<BounceReceiv
     server.listen(d.port, d.host, () => resolve());
   });
   server.on('error', (err) => d.log.error({ err: err.message }, 'bounce receiver error'));
+  server.server.on('connection', (socket: import('node:net').Socket) => {
+    const timer = setTimeout(() => socket.destroy(), limits.maxConnectionMs);
+    timer.unref();
+    socket.once('close', () => clearTimeout(timer));
+  });
   return {
     port: (server.server.address() as AddressInfo).port,
     stats,

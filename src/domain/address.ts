@@ -1,4 +1,4 @@
-// Postal addresses for Japan Post: normalised (NFKC, one hyphen) and checked before a letter is
+// Postal addresses for Japan Post: normalised (half-width digits, one hyphen; never the name) and checked before a letter is
 // printed. Pure.
 import { normalizePostalCode } from './recipient.ts';
 
@@ -26,8 +26,19 @@ export type AddressResult = { ok: true; address: PostalAddress } | { ok: false; 
 const HYPHENS = /[\u2010-\u2015\u2212\u2043\uFE58\uFE63\uFF0D\u002D]/g;
 const isKatakana = (ch: string | undefined) => !!ch && /[\u30A1-\u30FA\u30FC]/.test(ch);
 
+/**
+ * An address line for Japan Post: full-width ASCII (digits, letters, hyphens) made half-width,
+ * half-width katakana full-width,
+ * hyphen-like marks made "-", controls folded. Only those: NFKC would also rewrite ① or ㈱ in a
+ * building's name, and a person's name is never rewritten at all (see personName).
+ */
 export function normalizeAddressText(raw: string): string {
-  const s = raw.normalize('NFKC').replace(HYPHENS, '-');
+  const s = raw
+    .normalize('NFC')
+    .replace(/[\uFF01-\uFF5E]/g, (c) => String.fromCharCode(c.charCodeAt(0) - 0xfee0))
+    .replace(/[\uFF61-\uFF9F]+/g, (m) => m.normalize('NFKC')) // half-width katakana (ｾﾝﾀｰ → センター)
+    .replace(/\u3000/g, ' ')
+    .replace(HYPHENS, '-');
   let out = '';
   for (let i = 0; i < s.length; i++) {
     const ch = s[i];
@@ -36,6 +47,12 @@ export function normalizeAddressText(raw: string): string {
   }
   // eslint-disable-next-line no-control-regex
   return out.replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/\s+/g, ' ').trim();
+}
+
+/** A person's name as they wrote it: only controls folded and spaces tidied (髙, ①, ㈱ stay). */
+export function personName(raw: string): string {
+  // eslint-disable-next-line no-control-regex
+  return raw.normalize('NFC').replace(/[\u0000-\u001f\u007f]+/g, ' ').replace(/\s+/g, ' ').trim();
 }
 
 export function validateAddress(input: { name: string; postal_code: string | null; prefecture: string; city: string; address_line1: string; address_line2: string }): AddressResult {
@@ -50,7 +67,7 @@ export function validateAddress(input: { name: string; postal_code: string | nul
   if (!city) reasons.push('city is missing');
   const line1 = normalizeAddressText(input.address_line1);
   if (!line1) reasons.push('address_line1 is missing');
-  const name = normalizeAddressText(input.name);
+  const name = personName(input.name);
   if (!name) reasons.push('name is missing');
   if (reasons.length) return { ok: false, reasons };
   return {

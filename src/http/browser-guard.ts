@@ -35,6 +35,12 @@ export function registerBrowserGuard(server: FastifyInstance, o: GuardOptions): 
       const ours = o.publicOrigins.length ? o.publicOrigins : [`${req.protocol}://${req.host}`];
       if (!ours.includes(origin)) throw new HttpError(403, `refused: a request from ${origin === 'null' ? 'an opaque origin' : origin} may not change anything here`);
     }
+  });
+
+  // After authentication (route onRequest hooks), before the body is read: a caller without a
+  // token learns 401 first, not what the route would take.
+  server.addHook('preParsing', async (req: FastifyRequest) => {
+    if (isSafeMethod(req.method)) return;
     if (req.url.startsWith('/api/') && hasBody(req)) {
       const type = mediaType(req);
       const allowed = BODY_TYPES.find((b) => b.test(req.url))?.types ?? ['application/json'];

@@ -40,7 +40,8 @@ export async function registerMonitoring(server: FastifyInstance, app: App): Pro
     try {
       await viewer(req, reply);
     } catch (err) {
-      if (err instanceof HttpError && err.statusCode === 401) return reply.redirect('/signin?next=/dashboard', 303);
+      // (An API client that sent a token that did not work gets its 401.)
+      if (err instanceof HttpError && err.statusCode === 401 && !req.headers.authorization) return reply.redirect('/signin?next=/dashboard', 303);
       throw err;
     }
   };

@@ -79,7 +79,7 @@ export function registerVendorRoutes(server: FastifyInstance, app: App): void {
     }, async (req) => ack(app.db, req.vendor!.id, req.params.id));
     v.post('/vendor/v1/batches/:id/mailed', {
       schema: { ...V, summary: 'the batch is handed to the post', params: BatchParams, body: z.object({ mailed_at: z.string().describe('YYYY-MM-DD, the day it was posted') }), response: { 200: z.object({ mailed: z.number() }), ...errors } },
-    }, async (req) => mailed(app.db, req.vendor!.id, req.params.id, req.body.mailed_at));
+    }, async (req) => mailed(app.db, req.vendor!.id, req.params.id, req.body.mailed_at, app.clock.now()));
     v.post('/vendor/v1/returns', {
       schema: {
         ...V, summary: 'letters that came back', description: 'Each is re-mailed when its address was corrected since, or else the person is marked unreachable.',

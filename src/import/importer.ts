@@ -73,11 +73,12 @@ const STAGE_COLUMNS = [
 ];
 
 export async function importCsv(db: Db, templates: TemplateCache, o: ImportOptions): Promise<ImportReport> {
-  const campaign = await getCampaign(db, o.campaignId);
-  if (!campaign) throw new ImportFileError(o.file, 0, `campaign ${o.campaignId} does not exist`);
-  if (campaign.state === 'cancelled') throw new ImportFileError(o.file, 0, `campaign ${o.campaignId} is cancelled`);
-  const set = await templates.get(campaign.template_version, campaign.extra_vars);
+  // The name a person gave the file, never where it sits (an upload's temporary path).
   const fileName = o.displayName ?? path.basename(o.file);
+  const campaign = await getCampaign(db, o.campaignId);
+  if (!campaign) throw new ImportFileError(fileName, 0, `campaign ${o.campaignId} does not exist`);
+  if (campaign.state === 'cancelled') throw new ImportFileError(fileName, 0, `campaign ${o.campaignId} is cancelled`);
+  const set = await templates.get(campaign.template_version, campaign.extra_vars);
   const totalBytes = (await stat(o.file).catch(() => null))?.size;
   if (totalBytes === undefined) throw new ImportFileError(fileName, 0, 'cannot read the file');
 

@@ -47,11 +47,18 @@ export async function ack(db: Db, vendorId: number, batchId: number): Promise<{ 
   });
 }
 
-export async function mailed(db: Db, vendorId: number, batchId: number, mailedAt: string): Promise<{ mailed: number }> {
+const DAY_MS = 86_400_000;
+const utcDay = (t: Date | number) => new Date(t).toISOString().slice(0, 10);
+
+export async function mailed(db: Db, vendorId: number, batchId: number, mailedAt: string, now: Date = new Date()): Promise<{ mailed: number }> {
   if (!isCalendarDate(mailedAt)) throw new VendorError(400, `mailed_at must be a calendar date, YYYY-MM-DD ("${mailedAt.slice(0, 40)}" is not one)`);
+  // A day of clock skew (time zones: a vendor in Japan is a day ahead of UTC for nine hours).
+  const latest = utcDay(now.getTime() + DAY_MS);
+  if (mailedAt > latest) throw new VendorError(400, `mailed_at ${mailedAt} is in the future (the latest day accepted now is ${latest})`);
   const batch = await ownBatch(db, vendorId, batchId);
   if (batch.status === 'ready') throw new VendorError(409, 'acknowledge the batch (printed) before reporting it mailed');
   if (batch.status === 'mailed') return { mailed: 0 };
+  if (batch.printed_at && mailedAt < utcDay(batch.printed_at)) throw new VendorError(400, `mailed_at ${mailedAt} is before the batch was printed (${utcDay(batch.printed_at)})`);
   return withTransaction(db, async (tx) => {
     // Guarded: of two reports at once, one moves the batch and its letters, the other nothing.
     const { rowCount } = await tx.query(`update batches set status = 'mailed', mailed_at = $2 where id = $1 and status = 'printed'`, [batchId, mailedAt]);

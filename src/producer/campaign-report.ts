@@ -1,7 +1,6 @@
 // The campaign report: one row per person, their final state, channel, times and evidence,
 // streamed with COPY so a million rows go straight to the file.
 import { createWriteStream } from 'node:fs';
-import { pipeline } from 'node:stream/promises';
 import pgCopy from 'pg-copy-streams';
 import type { Db } from '../db/pool.ts';
 import { withClient } from '../db/pool.ts';
@@ -61,9 +60,9 @@ export async function writeReport(db: Db, id: number, out: NodeJS.WritableStream
     const last = await pageEnd(db, id, after);
     if (last === null) break;
     const chunks: Buffer[] = [];
-    await withClient(db, (client) => pipeline(client.query(pgCopy.to(`copy (${rowsSelect(id, audience, `and n.id > ${Number(after)} and n.id <= ${Number(last)}`)}) to stdout with (format csv)`)), async function* (src: AsyncIterable<Buffer>) {
-      for await (const c of src) chunks.push(c);
-    }));
+    await withClient(db, async (client) => {
+      for await (const c of client.query(pgCopy.to(`copy (${rowsSelect(id, audience, `and n.id > ${Number(after)} and n.id <= ${Number(last)}`)}) to stdout with (format csv)`)) as AsyncIterable<Buffer>) chunks.push(c);
+    });
     if (!out.write(Buffer.concat(chunks))) await new Promise((resolve) => out.once('drain', resolve));
     after = last;
   }

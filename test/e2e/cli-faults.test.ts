@@ -170,7 +170,8 @@ describe('small things', () => {
     const again = notice(t.env, 'import', String(c), file);
     const lines = again.stdout.trim().split('\n');
     expect(lines[0]).toBe('big.csv: 20000 rows: 0 accepted, 20000 duplicates, 0 rejected, 0 warnings');
-    expect(lines.length).toBeLessThanOrEqual(32);
+    expect(lines[1]).toBe('  read as UTF-8 (detected)');
+    expect(lines.length).toBeLessThanOrEqual(33);
     expect(lines.at(-1)).toMatch(/… and 19970 more .*--json lists every one/);
     writeFileSync(path.join(t.tmp, 'unused'), '');
   });

@@ -65,10 +65,14 @@ describe('the dashboard', () => {
     sink.mode.delayMs = 4; // about 15 s of sending: the charts get points
     await launch(steeringDeps(app), id);
 
-    const context = await browser.newContext({ httpCredentials: { username: 'ops', password: token }, locale: 'ja-JP', viewport: { width: 1400, height: 1000 } });
+    const context = await browser.newContext({ locale: 'ja-JP', viewport: { width: 1400, height: 1000 } });
     const page = await context.newPage();
-    const res = await page.goto(`${base}/dashboard`);
-    expect(res?.status()).toBe(200);
+    // Not signed in: the dashboard sends the browser to the sign-in page, and back after it.
+    await page.goto(`${base}/dashboard`);
+    await page.waitForURL(`${base}/signin?next=/dashboard`);
+    await page.fill('#token', token);
+    await page.click('button[type=submit]');
+    await page.waitForURL(`${base}/dashboard`);
     await page.locator(`#campaign-${id}`).waitFor();
     expect(await page.locator(`#campaign-${id} [data-state]`).getAttribute('data-state')).toBe('running');
 
@@ -113,12 +117,13 @@ describe('the dashboard', () => {
     sink.mode.delayMs = 0;
   });
 
-  it('asks for an operator token: the page, its data and the queue UI are 401 without one', async () => {
-    for (const url of ['/dashboard', '/api/v1/dashboard', '/admin/queues', '/admin/queues/api/queues']) {
+  it('asks for an operator token: the page, its data and the queue UI are 401 without one (the page sends a browser to sign in)', async () => {
+    for (const url of ['/api/v1/dashboard', '/admin/queues', '/admin/queues/api/queues']) {
       const r = await http.inject({ method: 'GET', url });
       expect(r.statusCode, url).toBe(401);
-      expect(r.headers['www-authenticate'], url).toMatch(/^Basic /);
+      expect(r.headers['www-authenticate'], url).toMatch(/^Bearer /);
     }
+    expect((await http.inject({ method: 'GET', url: '/dashboard' })).headers.location).toBe('/signin?next=/dashboard');
     const auth = { authorization: `Bearer ${token}` };
     expect((await http.inject({ method: 'GET', url: '/admin/queues', headers: auth })).statusCode).toBe(200);
     const api = await http.inject({ method: 'GET', url: '/admin/queues/api/queues?activeQueue=email&status=latest&page=1', headers: auth });

@@ -24,6 +24,7 @@ import { buildServer } from '../../src/http/server.ts';
 import { makeSnsVerifier } from '../../src/bounces/sns.ts';
 import type { App } from '../../src/app.ts';
 
+const today = new Date().toISOString().slice(0, 10);
 let t: TestEnv;
 let sink: SmtpSink;
 let app: App;
@@ -125,7 +126,7 @@ describe('the postal route, end to end', () => {
       // Another vendor cannot see it.
       expect((await http.inject({ method: 'GET', url: `/vendor/v1/batches/${b.id}`, headers: { authorization: `Bearer ${other.token}` } })).statusCode).toBe(404);
       expect((await http.inject({ method: 'POST', url: `/vendor/v1/batches/${b.id}/ack`, headers: auth })).json()).toEqual({ printed: b.size });
-      expect((await http.inject({ method: 'POST', url: `/vendor/v1/batches/${b.id}/mailed`, headers: auth, payload: { mailed_at: '2026-11-30' } })).json()).toEqual({ mailed: b.size });
+      expect((await http.inject({ method: 'POST', url: `/vendor/v1/batches/${b.id}/mailed`, headers: auth, payload: { mailed_at: today } })).json()).toEqual({ mailed: b.size });
     }
     expect(seen.size).toBe(180);
     expect([...seen.values()].every((v) => v === 1)).toBe(true);
@@ -140,7 +141,7 @@ describe('the postal route, end to end', () => {
     expect(report.filter((r) => r.accounted !== 't')).toEqual([]);
     const mailedRows = report.filter((r) => r.final_state === 'mailed');
     expect(mailedRows).toHaveLength(180);
-    expect(mailedRows.every((r) => r.batch_id && r.batch_seq && r.mailed_at === '2026-11-30' && r.channel === 'postal')).toBe(true);
+    expect(mailedRows.every((r) => r.batch_id && r.batch_seq && r.mailed_at === today && r.channel === 'postal')).toBe(true);
     const final = await counts(app, id);
     expect(final.counts).toMatchObject({ sent: 800, mailed: 180, address_invalid: 20 });
     expect(final.notified).toBe(980);

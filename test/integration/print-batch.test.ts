@@ -17,6 +17,8 @@ import { addVendor } from '../../src/postal/vendor-store.ts';
 import { closeBatch } from '../../src/postal/close-batch.ts';
 import type { App } from '../../src/app.ts';
 
+/** The vendor posts today (mailed_at may be neither in the future nor before printing). */
+const today = () => new Date().toISOString().slice(0, 10);
 let t: TestEnv;
 let app: App;
 let workers: RunningWorkers;
@@ -143,14 +145,23 @@ describe('a print batch', () => {
 
   it('takes ack, mailed and returns: a corrected address is re-mailed once, others become unreachable', async () => {
     const batchId = await theBatch();
-    expect((await postJson(`/vendor/v1/batches/${batchId}/mailed`, vendorA.token, { mailed_at: '2026-12-01' })).statusCode).toBe(409);
+    expect((await postJson(`/vendor/v1/batches/${batchId}/mailed`, vendorA.token, { mailed_at: today() })).statusCode).toBe(409);
     expect((await postJson(`/vendor/v1/batches/${batchId}/ack`, vendorA.token)).json()).toEqual({ printed: 5 });
     expect((await postJson(`/vendor/v1/batches/${batchId}/ack`, vendorA.token)).json()).toEqual({ printed: 0 });
     expect((await postJson(`/vendor/v1/batches/${batchId}/mailed`, vendorA.token, { mailed_at: 'yesterday' })).statusCode).toBe(400);
     const feb31 = await postJson(`/vendor/v1/batches/${batchId}/mailed`, vendorA.token, { mailed_at: '2026-02-31' });
     expect(feb31.statusCode).toBe(400); // not a 500 from the database
     expect(feb31.json().error).toMatch(/calendar date/);
-    expect((await postJson(`/vendor/v1/batches/${batchId}/mailed`, vendorA.token, { mailed_at: '2026-12-01' })).json()).toEqual({ mailed: 5 });
+    // Three months ahead, or before the batch was printed: refused, and the batch is not mailed.
+    const ahead = new Date(Date.now() + 90 * 86_400_000).toISOString().slice(0, 10);
+    const future = await postJson(`/vendor/v1/batches/${batchId}/mailed`, vendorA.token, { mailed_at: ahead });
+    expect(future.statusCode).toBe(400);
+    expect(future.json().error).toMatch(/is in the future/);
+    const before = await postJson(`/vendor/v1/batches/${batchId}/mailed`, vendorA.token, { mailed_at: new Date(Date.now() - 3 * 86_400_000).toISOString().slice(0, 10) });
+    expect(before.statusCode).toBe(400);
+    expect(before.json().error).toMatch(/before the batch was printed/);
+    expect((await app.db.query('select status from batches where id = $1', [batchId])).rows[0].status).toBe('printed');
+    expect((await postJson(`/vendor/v1/batches/${batchId}/mailed`, vendorA.token, { mailed_at: today() })).json()).toEqual({ mailed: 5 });
 
     const { rows } = await app.db.query(`select id, name from notices where campaign_id = $1 and state = 'mailed' order by id`, [campaignId]);
     const [first, second] = rows;
@@ -200,7 +211,7 @@ describe('a print batch', () => {
     expect(closed[0].n).toBe(1);
 
     await postJson(`/vendor/v1/batches/${batchId}/ack`, vendorA.token);
-    const mailedTwice = await Promise.all([1, 2, 3].map(() => postJson(`/vendor/v1/batches/${batchId}/mailed`, vendorA.token, { mailed_at: '2026-12-02' })));
+    const mailedTwice = await Promise.all([1, 2, 3].map(() => postJson(`/vendor/v1/batches/${batchId}/mailed`, vendorA.token, { mailed_at: today() })));
     expect(mailedTwice.map((r) => r.statusCode)).toEqual([200, 200, 200]);
     expect(mailedTwice.map((r) => r.json().mailed).sort()).toEqual([0, 0, 3]);
 

@@ -35,3 +35,11 @@ describe('strict Shift_JIS', () => {
 describe('CSV injection', () => {
   it.each([['=SUM(A1)', "'=SUM(A1)"], ['+81', "'+81"], ['-1', "'-1"], ['@x', "'@x"], ['山田', '山田'], ['1-2', '1-2']])('%s → %s', (a, b) => expect(neutralise(a)).toBe(b));
 });
+
+describe('names are never rewritten', () => {
+  it('keeps ①, ㈱ and 髙 in a name; address digits are still made half-width', async () => {
+    const { validateAddress } = await import('../../src/domain/address.ts');
+    const r = validateAddress({ name: '髙橋 ①子 ㈱テスト', postal_code: '１００－０００５', prefecture: '東京都', city: '千代田区', address_line1: '丸の内１－２－３', address_line2: '' });
+    expect(r).toMatchObject({ ok: true, address: { name: '髙橋 ①子 ㈱テスト', postalCode: '1000005', addressLine1: '丸の内1-2-3' } });
+  });
+});
