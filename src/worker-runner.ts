@@ -17,7 +17,7 @@ import { messageSettings } from './mail/message.ts';
 import { reconcileExclusive } from './producer/reconciler.ts';
 import { makeEmailWorker } from '../workers/email-worker.ts';
 import { makeBounceWorker, makePostalWorker, makePrintWorker } from '../workers/postal-workers.ts';
-import { applyBounce } from './bounces/apply-bounce.ts';
+import { applyBounceEvent } from './bounces/apply-bounce.ts';
 import { unappliedBounces } from './bounces/bounce-store.ts';
 import { batchesDue } from './postal/batch-store.ts';
 import { closeBatch } from './postal/close-batch.ts';
@@ -109,9 +109,9 @@ export async function startWorkers(app: App, opts: WorkerOptions = {}): Promise<
     workers.push(makeBounceWorker({
       ...common,
       applyBounce: async (id) => {
-        const outcome = await applyBounce(deps, id);
-        m.bouncesApplied.inc({ outcome });
-        return outcome;
+        const r = await applyBounceEvent(deps, id);
+        m.bouncesApplied.inc({ outcome: r.outcome });
+        return r;
       },
     }));
   }

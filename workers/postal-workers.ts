@@ -3,7 +3,7 @@ import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { bounceJobSchema, postalJobSchema, printJobSchema, type BounceJob, type PostalJob, type PrintJob } from '../queues/jobs.ts';
 import { QUEUE } from '../queues/names.ts';
-import type { BounceOutcome } from '../src/bounces/apply-bounce.ts';
+import type { BounceOutcome, BounceResult } from '../src/bounces/apply-bounce.ts';
 import type { PostalOutcome } from '../src/postal/route-postal.ts';
 import type { CloseResult } from '../src/postal/close-batch.ts';
 
@@ -16,8 +16,21 @@ interface Common {
 
 const options = (o: Common) => ({ connection: o.connection, prefix: o.prefix, concurrency: o.concurrency, lockDuration: o.lockMs, maxStalledCount: 1000 });
 
-export function makeBounceWorker(o: Common & { applyBounce: (id: number) => Promise<BounceOutcome> }) {
-  return new Worker<BounceJob, BounceOutcome>(QUEUE.bounce, async (job: Job<BounceJob>) => o.applyBounce(bounceJobSchema.parse(job.data).bounceEventId), options(o));
+export function makeBounceWorker(o: Common & { applyBounce: (id: number) => Promise<BounceResult> }) {
+  return new Worker<BounceJob, BounceOutcome>(
+    QUEUE.bounce,
+    async (job: Job<BounceJob>, token?: string) => {
+      const r = await o.applyBounce(bounceJobSchema.parse(job.data).bounceEventId);
+      if (r.outcome === 'waiting') {
+        // Early: its person is not yet in a state it applies to. Ask again later (the same job;
+        // if Redis loses it, the reconciler re-queues every unapplied event from PostgreSQL).
+        await job.moveToDelayed(Date.now() + (r.retryInMs ?? 1000), token);
+        throw new DelayedError();
+      }
+      return r.outcome;
+    },
+    options(o),
+  );
 }
 
 export function makePostalWorker(o: Common & { route: (noticeId: number) => Promise<PostalOutcome>; onFull: (batchId: number) => Promise<void>; noVendorRetryMs: number }) {

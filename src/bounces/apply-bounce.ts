@@ -11,8 +11,10 @@
 import type { Db, DbClient } from '../db/pool.ts';
 import { withTransaction } from '../db/pool.ts';
 import { chargeMessageError, pauseBySystem } from '../db/campaign-store.ts';
-import { getNotice, noteEvent, suppress, transition, type NoticeRow } from '../db/notice-store.ts';
-import { configBounceEvidence, getBounceEvent, markApplied, type BounceEventRow } from './bounce-store.ts';
+import { lockNotice, noteEvent, suppress, transition, type NoticeRow } from '../db/notice-store.ts';
+import { configBounceEvidence, getBounceEvent, markApplied, markWaiting, type BounceEventRow } from './bounce-store.ts';
+import { appliesIn, eventEffect } from '../domain/event-rules.ts';
+import { NOTICE_STATES } from '../domain/notice-state.ts';
 import { REASONS, type BounceClass, type BounceReason } from '../domain/bounce-rules.ts';
 import type { NoticeRef } from '../producer/enqueue.ts';
 
@@ -32,28 +34,46 @@ export interface ApplyBounceDeps {
   retryDelayMs: number;
 }
 
-export type BounceOutcome = 'postal' | 'retry' | 'suppressed' | 'delivered' | 'needs_review' | 'paused' | 'recorded' | 'ignored' | 'unmatched' | 'duplicate';
+export type BounceOutcome = 'postal' | 'retry' | 'suppressed' | 'delivered' | 'needs_review' | 'paused' | 'recorded' | 'ignored' | 'unmatched' | 'duplicate' | 'waiting';
 
 interface Decision {
   outcome: BounceOutcome;
   postal?: NoticeRef[];
   email?: NoticeRef[];
+  /** Waiting: how many times this event has waited (the caller backs off by it). */
+  waits?: number;
 }
 
+export interface BounceResult {
+  outcome: BounceOutcome;
+  /** For 'waiting': ask again after this long. */
+  retryInMs?: number;
+}
+
+/** An early event asks again after 0.5 s, 1 s, 2 s … up to this. */
+const WAIT_MAX_MS = 30_000;
+
 export async function applyBounce(d: ApplyBounceDeps, bounceEventId: number): Promise<BounceOutcome> {
+  return (await applyBounceEvent(d, bounceEventId)).outcome;
+}
+
+export async function applyBounceEvent(d: ApplyBounceDeps, bounceEventId: number): Promise<BounceResult> {
   const decided = await withTransaction(d.db, async (tx) => {
     const e = await getBounceEvent(tx, bounceEventId, { lock: true });
     if (!e || e.applied_at) return { outcome: 'duplicate' } as Decision;
     const decision = await decide(d, tx, e);
-    await markApplied(tx, e.id, decision.outcome);
+    // An early event is not consumed: it stays unapplied (the reconciler re-queues it if Redis
+    // loses its job) until its person reaches a state it applies to.
+    if (decision.outcome !== 'waiting') await markApplied(tx, e.id, decision.outcome);
     return decision;
   });
   if (decided.postal?.length) await d.enqueuePostal(decided.postal);
   if (decided.email?.length) await d.enqueueEmail(decided.email, d.retryDelayMs);
-  return decided.outcome;
+  if (decided.outcome === 'waiting') return { outcome: 'waiting', retryInMs: Math.min(WAIT_MAX_MS, 250 * 2 ** Math.min(decided.waits ?? 1, 10)) };
+  return { outcome: decided.outcome };
 }
 
-const EMAILED = ['sent', 'delivered', 'queued'] as const;
+const ALL_STATES = NOTICE_STATES;
 
 /** Rows recorded before reasons existed carry only a class. */
 const REASON_OF_CLASS: Record<BounceClass, BounceReason> = {
@@ -63,16 +83,28 @@ const REASON_OF_CLASS: Record<BounceClass, BounceReason> = {
 async function decide(d: ApplyBounceDeps, tx: DbClient, e: BounceEventRow): Promise<Decision> {
   const reason = e.reason ?? REASON_OF_CLASS[e.class];
   const rule = REASONS[reason];
-  if (rule.route === 'ignore') return { outcome: 'ignored' };
-  if (!e.notice_id) return { outcome: 'unmatched' };
-  const n = await getNotice(tx, e.notice_id);
+  if (!e.notice_id) return { outcome: rule.route === 'ignore' ? 'ignored' : 'unmatched' };
+  // Locked, so the person's state cannot change under this decision. Locked by someone else right
+  // now (the send's record committing, a vendor report): the event waits and asks again.
+  const n = await lockNotice(tx, e.notice_id);
+  if (n === 'locked') return { outcome: 'waiting', waits: await markWaiting(tx, e.id, `notice ${e.notice_id} is being changed right now`) };
   if (!n) return { outcome: 'unmatched' };
   const detail = { source: e.source, bounce_event: e.id, class: e.class, bounce_reason: reason, status: e.status, diagnostic: e.diagnostic };
+  const effect = eventEffect(rule.route, n.state);
+  if (effect === 'wait') {
+    return { outcome: 'waiting', waits: await markWaiting(tx, e.id, `notice ${n.id} is ${n.state}: the send this answers is not recorded yet`) };
+  }
+  if (effect === 'record') {
+    // Late (or of no consequence in this state): evidence in the person's ledger, nothing undone.
+    await noteEvent(tx, n, null, { note: rule.route === 'ignore' ? reason : 'late_event', state_then: n.state, ...detail });
+    return { outcome: rule.route === 'ignore' ? 'ignored' : 'recorded' };
+  }
+  const from = appliesIn(rule.route, ALL_STATES);
 
   switch (rule.route) {
     case 'post_now': {
       if (rule.suppress && n.email_normalized) await suppress(tx, n.email_normalized, 'hard_bounce', e.diagnostic ?? e.status ?? reason);
-      const moved = await transition(tx, { ids: [n.id], from: EMAILED, to: 'postal_queued', channel: 'postal', detail: { ...detail, reason } });
+      const moved = await transition(tx, { ids: [n.id], from, to: 'postal_queued', channel: 'postal', detail: { ...detail, reason } });
       return moved.length ? { outcome: 'postal', postal: moved } : { outcome: 'recorded' };
     }
     case 'retry_then_post':
@@ -83,11 +115,11 @@ async function decide(d: ApplyBounceDeps, tx: DbClient, e: BounceEventRow): Prom
       await noteEvent(tx, n, 'email', { note: 'complaint', ...detail });
       return { outcome: 'suppressed' };
     case 'delivered': {
-      const moved = await transition(tx, { ids: [n.id], from: ['sent'], to: 'delivered', detail });
+      const moved = await transition(tx, { ids: [n.id], from, to: 'delivered', detail });
       return { outcome: moved.length ? 'delivered' : 'recorded' };
     }
     case 'review': {
-      const moved = await transition(tx, { ids: [n.id], from: EMAILED, to: 'needs_review', detail: { ...detail, class: 'message' }, set: { last_error: e.diagnostic } });
+      const moved = await transition(tx, { ids: [n.id], from, to: 'needs_review', detail: { ...detail, class: 'message' }, set: { last_error: e.diagnostic } });
       if (moved.length) await chargeMessageError(tx, n.campaign_id, d.errorBudget);
       return { outcome: moved.length ? 'needs_review' : 'recorded' };
     }
@@ -103,7 +135,7 @@ async function decide(d: ApplyBounceDeps, tx: DbClient, e: BounceEventRow): Prom
       const domains = `${ev.people} people in ${ev.domains} domains, of ${ev.sends} sent in the last ${Math.round(d.configBounceWindowMs / 60_000)} min`;
       // Confirmed across domains: our fault. The person goes back in the queue uncounted, and the
       // campaign waits for ops; nobody is sent to post for it.
-      const moved = await transition(tx, { ids: [n.id], from: ['sent', 'delivered'], to: 'queued', channel: 'email', detail: { ...detail, reason: 'config_bounce' }, set: { last_error: e.diagnostic } });
+      const moved = await transition(tx, { ids: [n.id], from, to: 'queued', channel: 'email', detail: { ...detail, reason: 'config_bounce' }, set: { last_error: e.diagnostic } });
       await pauseBySystem(tx, n.campaign_id, 'bounces', `receivers of ${domains} refused our mail for our own setup (${reason}: SPF/DKIM/DMARC, our IP, reverse DNS…), e.g. ${e.status ?? ''} ${e.diagnostic ?? ''}`);
       return { outcome: moved.length ? 'paused' : 'recorded' };
     }
@@ -112,7 +144,7 @@ async function decide(d: ApplyBounceDeps, tx: DbClient, e: BounceEventRow): Prom
 }
 
 async function softBounce(d: ApplyBounceDeps, tx: DbClient, n: NoticeRow, detail: Record<string, unknown>): Promise<Decision> {
-  const counted = await transition(tx, { ids: [n.id], from: ['sent', 'delivered'], to: 'queued', channel: 'email', detail, also: 'soft-bounce' });
+  const counted = await transition(tx, { ids: [n.id], from: appliesIn('retry_then_post', NOTICE_STATES), to: 'queued', channel: 'email', detail, also: 'soft-bounce' });
   if (!counted.length) return { outcome: 'recorded' };
   const c = counted[0] as (typeof counted)[0] & { soft_bounces: number };
   if (c.soft_bounces >= d.softBounceLimit) {

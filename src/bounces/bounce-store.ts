@@ -24,6 +24,7 @@ export interface BounceEventRow {
   status: string | null;
   diagnostic: string | null;
   applied_at: Date | null;
+  waits: number;
 }
 
 /** Returns the new row's id, or null when this event was recorded before (a retry). */
@@ -68,6 +69,24 @@ export async function unappliedBounces(db: Queryable, olderThanMs: number, limit
   return rows.map((r) => r.id as number);
 }
 
+/** takes: event, why; returns how many times it has waited so far (this one included). */
+export async function markWaiting(db: Queryable, id: number, reason: string): Promise<number> {
+  const { rows } = await db.query(
+    `update bounce_events set outcome = 'waiting', waiting_since = coalesce(waiting_since, now()), waits = waits + 1, wait_reason = $2 where id = $1 returning waits`,
+    [id, reason],
+  );
+  return rows[0].waits;
+}
+
+/** Events waiting for their person to reach a state they apply to: how many, and the oldest's age. */
+export async function waitingBounces(db: Queryable): Promise<{ count: number; oldestSeconds: number }> {
+  const { rows } = await db.query(
+    `select count(*)::int as count, coalesce(extract(epoch from now() - min(waiting_since)), 0)::float8 as oldest
+     from bounce_events where applied_at is null and waiting_since is not null`,
+  );
+  return { count: rows[0].count, oldestSeconds: rows[0].oldest };
+}
+
 export async function markApplied(db: Queryable, id: number, outcome: string): Promise<void> {
   await db.query('update bounce_events set applied_at = now(), outcome = $2 where id = $1', [id, outcome]);
 }
@@ -81,15 +100,18 @@ export interface UnmatchedBounce {
   status: string | null;
   diagnostic: string | null;
   outcome: string | null;
+  waiting_since: Date | null;
+  wait_reason: string | null;
 }
 
-/** Bounces that reached no notice of ours (kept for ops: `notice bounce list --unmatched`). */
-export async function listBounces(db: Queryable, o: { unmatched?: boolean; campaignId?: number; limit: number }): Promise<UnmatchedBounce[]> {
+/** Bounces for ops: all, those that reached no notice (`--unmatched`), or those waiting (`--waiting`). */
+export async function listBounces(db: Queryable, o: { unmatched?: boolean; waiting?: boolean; campaignId?: number; limit: number }): Promise<UnmatchedBounce[]> {
   const { rows } = await db.query(
-    `select id, received_at, source, class, reason, status, diagnostic, outcome from bounce_events
+    `select id, received_at, source, class, reason, status, diagnostic, outcome, waiting_since, wait_reason from bounce_events
      where ($1::boolean is not true or notice_id is null or outcome = 'unmatched') and ($2::bigint is null or campaign_id = $2)
+       and ($4::boolean is not true or (applied_at is null and waiting_since is not null))
      order by id desc limit $3`,
-    [o.unmatched ?? false, o.campaignId ?? null, o.limit],
+    [o.unmatched ?? false, o.campaignId ?? null, o.limit, o.waiting ?? false],
   );
   return rows as UnmatchedBounce[];
 }

@@ -57,18 +57,19 @@ export function addBounceCommands(program: Command): void {
 
   bounce
     .command('list')
-    .description('bounces recorded, newest first; --unmatched: those that reached no notice of ours')
+    .description('bounces recorded, newest first; --unmatched: those that reached no notice of ours; --waiting: those that came before their person\'s send was recorded, and why they wait')
     .option('--unmatched', 'only bounces that matched no notice')
+    .option('--waiting', 'only events waiting for their person to reach a state they apply to')
     .option('--campaign <id>', 'only this campaign', positiveInt)
     .option('--limit <n>', 'how many', positiveInt, 50)
     .option('--json', 'machine-readable output')
-    .action((o: { unmatched?: boolean; campaign?: number; limit: number; json?: boolean }) =>
+    .action((o: { unmatched?: boolean; waiting?: boolean; campaign?: number; limit: number; json?: boolean }) =>
       withApp(async (app) => {
         const { listBounces } = await import('../bounces/bounce-store.ts');
-        const rows = await listBounces(app.db, { unmatched: o.unmatched, campaignId: o.campaign, limit: o.limit });
+        const rows = await listBounces(app.db, { unmatched: o.unmatched, waiting: o.waiting, campaignId: o.campaign, limit: o.limit });
         const text = rows.length
-          ? rows.map((r) => `${String(r.id).padStart(7)}  ${r.received_at.toISOString()}  ${r.source.padEnd(3)}  ${(r.reason ?? r.class).padEnd(18)}  ${(r.status ?? '-').padEnd(7)}  ${r.outcome ?? 'not applied yet'}  ${(r.diagnostic ?? '').replace(/\s+/g, ' ').slice(0, 80)}`).join('\n')
-          : o.unmatched ? 'no unmatched bounces' : 'no bounces';
+          ? rows.map((r) => `${String(r.id).padStart(7)}  ${r.received_at.toISOString()}  ${r.source.padEnd(3)}  ${(r.reason ?? r.class).padEnd(18)}  ${(r.status ?? '-').padEnd(7)}  ${r.outcome === 'waiting' ? `waiting since ${new Date(r.waiting_since!).toISOString()}: ${r.wait_reason}` : (r.outcome ?? 'not applied yet')}  ${(r.diagnostic ?? '').replace(/\s+/g, ' ').slice(0, 80)}`).join('\n')
+          : o.waiting ? 'no bounces waiting' : o.unmatched ? 'no unmatched bounces' : 'no bounces';
         print(o.json, rows, text);
       }),
     );

@@ -157,6 +157,14 @@ export async function getNotice(db: Queryable, id: number): Promise<NoticeRow | 
   return (rows[0] as NoticeRow) ?? null;
 }
 
+/** The notice, locked for this transaction; 'locked' when another transaction holds it now. */
+export async function lockNotice(db: Queryable, id: number): Promise<NoticeRow | 'locked' | null> {
+  const { rows } = await db.query('select * from notices where id = $1 for update skip locked', [id]);
+  if (rows[0]) return rows[0] as NoticeRow;
+  const exists = await db.query('select 1 from notices where id = $1', [id]);
+  return exists.rows.length ? 'locked' : null;
+}
+
 export async function isSuppressed(db: Queryable, emailNormalized: string): Promise<boolean> {
   const { rows } = await db.query('select 1 from suppressions where email_normalized = $1', [emailNormalized]);
   return rows.length > 0;

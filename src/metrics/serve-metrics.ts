@@ -4,6 +4,7 @@
 // batches, letters waiting and why, bounces, failure reasons, Redis memory. Per-process numbers
 // (sends, latency, throttling, the reconciler) come from each worker's own /metrics.
 import { Gauge, Registry } from 'prom-client';
+import { waitingBounces } from '../bounces/bounce-store.ts';
 import type { App } from '../app.ts';
 import { catchUpCounts, countsByCampaign } from '../db/counts-store.ts';
 import { systemSnapshot } from './system-store.ts';
@@ -38,6 +39,8 @@ export function makeServeMetrics(app: Pick<App, 'db' | 'queues' | 'redis' | 'log
   const reasons = g('notice_detours', 'People per campaign who went another way than a first-try email, by reason (post:…, retry:…, review:…)', ['campaign', 'reason']);
   const redisUsed = g('notice_redis_used_memory_bytes', 'Redis used_memory');
   const redisMax = g('notice_redis_maxmemory_bytes', 'Redis maxmemory (0: no limit)');
+  const early = g('notice_bounce_events_waiting', 'Bounce/delivery events that arrived before their person reached a state they apply to, still waiting');
+  const earlyOldest = g('notice_bounce_events_waiting_oldest_seconds', 'How long the oldest waiting event has waited (0: none)');
   const up = g('notice_serve_collect_success', '1 when the last scrape could read PostgreSQL and Redis');
 
   async function collectAll(): Promise<void> {
@@ -61,6 +64,9 @@ export function makeServeMetrics(app: Pick<App, 'db' | 'queues' | 'redis' | 'log
         letters.set({ state: b.status }, b.letters);
       }
       undownloaded.set(snap.oldestUndownloadedSeconds);
+      const w = await waitingBounces(app.db);
+      early.set(w.count);
+      earlyOldest.set(w.oldestSeconds);
       for (const b of snap.bounces) bounces.set({ campaign: String(b.campaign_id), class: b.class, reason: b.reason }, b.n);
       for (const r of snap.reasons) reasons.set({ campaign: String(r.campaign_id), reason: r.reason }, r.n);
       for (const q of ALL_QUEUE_NAMES) {
