@@ -17,7 +17,7 @@ export const configSchema = z.object({
   SES_SECRET_ACCESS_KEY: z.string().optional().describe('SES secret key (with SES_ACCESS_KEY_ID)'),
   MAIL_FROM: z.string().default('Incident Response <notice@example.com>').describe('From header of every notice'),
   BOUNCE_DOMAIN: z.string().default('bounce.example.com').describe('domain of the VERP return path'),
-  VERP_SECRET: z.string().min(32, 'at least 32 characters (e.g. `openssl rand -base64 32`): it signs bounce addresses, Message-IDs and notice codes\' proofs').default('dev-only-verp-secret-change-me-now').describe('HMAC key for VERP return paths and Message-IDs (32+ characters)'),
+  VERP_SECRET: z.string().min(32, 'at least 32 characters (e.g. `openssl rand -base64 32`): it signs the bounce addresses and Message-IDs').default('dev-only-verp-secret-change-me-now').describe('HMAC key for VERP return paths and Message-IDs (32+ characters)'),
   SEND_RATE_PER_SEC: int(0).describe('global messages/second across all workers; 0 = unlimited'),
   WORKER_CONCURRENCY: int(20, 1).describe('email jobs in flight per worker process'),
   SEND_ATTEMPTS: int(6, 1).describe('recipient-level tries before a person goes to post'),
