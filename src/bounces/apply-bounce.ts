@@ -5,7 +5,9 @@
 // setup → counted across receiving domains, and past CONFIG_BOUNCE_DOMAINS the campaign pauses (one
 // message, which any recipient could forge, never does: below the threshold it is handled as a
 // soft bounce; nor do a few people at a few domains: it takes CONFIG_BOUNCE_DOMAINS domains and
-// CONFIG_BOUNCE_MIN_PEOPLE people and CONFIG_BOUNCE_SHARE of the recent sends). Auto-replies and delay warnings are recorded only. Each bounce is applied in one
+// CONFIG_BOUNCE_MIN_PEOPLE people and CONFIG_BOUNCE_SHARE of the recent sends). Auto-replies and
+// delay warnings are recorded only. Whether an event applies, waits or is recorded in the state it
+// finds its person in is the table in src/domain/event-rules.ts. Each bounce is applied in one
 // transaction (state, suppression, ledger, applied mark); the jobs it causes are queued after the
 // commit.
 import type { Db, DbClient } from '../db/pool.ts';
@@ -14,7 +16,6 @@ import { chargeMessageError, pauseBySystem } from '../db/campaign-store.ts';
 import { lockNotice, noteEvent, suppress, transition, type NoticeRow } from '../db/notice-store.ts';
 import { configBounceEvidence, getBounceEvent, markApplied, markWaiting, type BounceEventRow } from './bounce-store.ts';
 import { appliesIn, eventEffect } from '../domain/event-rules.ts';
-import { NOTICE_STATES } from '../domain/notice-state.ts';
 import { REASONS, type BounceClass, type BounceReason } from '../domain/bounce-rules.ts';
 import type { NoticeRef } from '../producer/enqueue.ts';
 
@@ -73,7 +74,6 @@ export async function applyBounceEvent(d: ApplyBounceDeps, bounceEventId: number
   return { outcome: decided.outcome };
 }
 
-const ALL_STATES = NOTICE_STATES;
 
 /** Rows recorded before reasons existed carry only a class. */
 const REASON_OF_CLASS: Record<BounceClass, BounceReason> = {
@@ -99,7 +99,7 @@ async function decide(d: ApplyBounceDeps, tx: DbClient, e: BounceEventRow): Prom
     await noteEvent(tx, n, null, { note: rule.route === 'ignore' ? reason : 'late_event', state_then: n.state, ...detail });
     return { outcome: rule.route === 'ignore' ? 'ignored' : 'recorded' };
   }
-  const from = appliesIn(rule.route, ALL_STATES);
+  const from = appliesIn(rule.route);
 
   switch (rule.route) {
     case 'post_now': {
@@ -132,11 +132,11 @@ async function decide(d: ApplyBounceDeps, tx: DbClient, e: BounceEventRow): Prom
         // campaign goes on.
         return softBounce(d, tx, n, { ...detail, reason: 'config_bounce_unconfirmed', config_domains: ev.domains, config_people: ev.people, config_people_needed: peopleNeeded });
       }
-      const domains = `${ev.people} people in ${ev.domains} domains, of ${ev.sends} sent in the last ${Math.round(d.configBounceWindowMs / 60_000)} min`;
+      const evidence = `${ev.people} people in ${ev.domains} domains, of ${ev.sends} sent in the last ${Math.round(d.configBounceWindowMs / 60_000)} min`;
       // Confirmed across domains: our fault. The person goes back in the queue uncounted, and the
       // campaign waits for ops; nobody is sent to post for it.
       const moved = await transition(tx, { ids: [n.id], from, to: 'queued', channel: 'email', detail: { ...detail, reason: 'config_bounce' }, set: { last_error: e.diagnostic } });
-      await pauseBySystem(tx, n.campaign_id, 'bounces', `receivers of ${domains} refused our mail for our own setup (${reason}: SPF/DKIM/DMARC, our IP, reverse DNS…), e.g. ${e.status ?? ''} ${e.diagnostic ?? ''}`);
+      await pauseBySystem(tx, n.campaign_id, 'bounces', `receivers of ${evidence} refused our mail for our own setup (${reason}: SPF/DKIM/DMARC, our IP, reverse DNS…), e.g. ${e.status ?? ''} ${e.diagnostic ?? ''}`);
       return { outcome: moved.length ? 'paused' : 'recorded' };
     }
   }
@@ -144,7 +144,7 @@ async function decide(d: ApplyBounceDeps, tx: DbClient, e: BounceEventRow): Prom
 }
 
 async function softBounce(d: ApplyBounceDeps, tx: DbClient, n: NoticeRow, detail: Record<string, unknown>): Promise<Decision> {
-  const counted = await transition(tx, { ids: [n.id], from: appliesIn('retry_then_post', NOTICE_STATES), to: 'queued', channel: 'email', detail, also: 'soft-bounce' });
+  const counted = await transition(tx, { ids: [n.id], from: appliesIn('retry_then_post'), to: 'queued', channel: 'email', detail, also: 'soft-bounce' });
   if (!counted.length) return { outcome: 'recorded' };
   const c = counted[0] as (typeof counted)[0] & { soft_bounces: number };
   if (c.soft_bounces >= d.softBounceLimit) {

@@ -9,7 +9,7 @@
 // that arrives while attempt 2 is in flight waits the same way, and applies to what attempt 2
 // leaves. Vendor reports are synchronous and not in this table: an early one (a return before
 // the batch is reported mailed) is answered `not_mailed` to the vendor, who still holds it.
-import type { NoticeState } from './notice-state.ts';
+import { NOTICE_STATES, type NoticeState } from './notice-state.ts';
 import type { BounceRoute } from './bounce-rules.ts';
 
 export type EventEffect = 'apply' | 'wait' | 'record';
@@ -39,6 +39,6 @@ export function eventEffect(route: BounceRoute, state: NoticeState): EventEffect
 }
 
 /** The states an event of this route moves a person from (the transition's `from`). */
-export function appliesIn(route: BounceRoute, states: readonly NoticeState[]): NoticeState[] {
-  return states.filter((s) => RULES[route](s) === 'apply');
+export function appliesIn(route: BounceRoute): NoticeState[] {
+  return NOTICE_STATES.filter((s) => RULES[route](s) === 'apply');
 }

@@ -5,6 +5,7 @@ import pgCopy from 'pg-copy-streams';
 import type { Db } from '../db/pool.ts';
 import { withClient } from '../db/pool.ts';
 import { ACCOUNTED, NOTIFIED } from '../domain/notice-state.ts';
+import { EMAIL_PATTERN } from '../domain/redact.ts';
 import { reconcileReport, reconciliationCsvLines, type Reconciliation } from './report-reconcile.ts';
 
 /** Cells that start with = + - @ (or a tab/CR) are made inert for spreadsheets. */
@@ -20,7 +21,7 @@ export const REPORT_COLUMNS = [
 /** Who reads the report: a viewer never sees notice codes or the text of replies and errors (they quote addresses). */
 export type ReportAudience = 'operator' | 'viewer';
 
-const EMAIL_RE = `'[A-Za-z0-9.!#$%&''*+/=?^_\`{|}~-]+@[A-Za-z0-9-]+(\\.[A-Za-z0-9-]+)+'`;
+const EMAIL_RE = `'${EMAIL_PATTERN.replaceAll("'", "''")}'`;
 const masked = (col: string, audience: ReportAudience) => (audience === 'viewer' ? `regexp_replace(${safe(col)}, ${EMAIL_RE}, '[address]', 'g')` : safe(col));
 
 function rowsSelect(id: number, audience: ReportAudience = 'operator', range = ''): string {
