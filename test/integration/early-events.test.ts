@@ -8,7 +8,7 @@ import { campaignWith, person } from '../support/fixtures.ts';
 import { notice } from '../support/cli.ts';
 import { startWorkers, type RunningWorkers } from '../../src/worker-runner.ts';
 import { launch, steeringDeps } from '../../src/producer/campaign-control.ts';
-import { claimForSend } from '../../src/db/notice-store.ts';
+import { claimForSend, transition } from '../../src/db/notice-store.ts';
 import { makeSentRecorder } from '../../src/mail/sent-recorder.ts';
 import { recordBounce, type NewBounceEvent } from '../../src/bounces/bounce-store.ts';
 import { applyBounceEvent, type ApplyBounceDeps } from '../../src/bounces/apply-bounce.ts';
@@ -99,18 +99,18 @@ describe('an event that arrives before the record of its send', () => {
 });
 
 describe('any order of events for one person', () => {
-  it('ends where the table says (30 random orders of send record, delay warning, hard bounce, delivery)', async () => {
+  it('ends where the table says (40 random orders of send record, delay warning, soft bounce (retry), hard bounce, delivery, letter printed)', async () => {
     const deps: ApplyBounceDeps = {
       db: app.db, softBounceLimit: 2, errorBudget: 50, retryDelayMs: 10, configBounceDomains: 3, configBounceMinPeople: 10, configBounceShare: 0.02, configBounceWindowMs: 3_600_000,
       enqueuePostal: (x) => enqueuePostal(app.queues, x), enqueueEmail: (x, d) => enqueueEmail(app.queues, x, d),
     };
     const recorder = makeSentRecorder(app.db, { maxBatch: 1, maxWaitMs: 1 });
-    const kinds = ['record', 'delay', 'hard', 'delivery'] as const;
-    const routeOf = { delay: 'ignore', hard: 'post_now', delivery: 'delivered' } as const;
-    const moveTo = { post_now: 'postal_queued', delivered: 'delivered' } as Record<string, NoticeState>;
+    const kinds = ['record', 'delay', 'soft', 'hard', 'delivery', 'print'] as const;
+    const routeOf = { delay: 'ignore', soft: 'retry_then_post', hard: 'post_now', delivery: 'delivered' } as const;
+    const moveTo = { post_now: 'postal_queued', delivered: 'delivered', retry_then_post: 'queued' } as Record<string, NoticeState>;
     let rnd = 20261201;
     const random = () => ((rnd = (rnd * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-    for (let trial = 0; trial < 30; trial++) {
+    for (let trial = 0; trial < 40; trial++) {
       const order = [...kinds].sort(() => random() - 0.5);
       const { id } = await sendingPerson(1000 + trial);
       // The model: the table alone, with early events applied in arrival order once the send is recorded.
@@ -125,6 +125,16 @@ describe('any order of events for one person', () => {
         return true;
       };
       for (const k of order) {
+        if (k === 'print') {
+          // The vendor prints the letter, if the person is on the postal route by now (a letter
+          // exists only after the hand-off; otherwise there is nothing to print).
+          if ((model as NoticeState) === 'postal_queued') {
+            await transition(app.db, { ids: [id], from: ['postal_queued'], to: 'batched', channel: 'postal' });
+            await transition(app.db, { ids: [id], from: ['batched'], to: 'printed', channel: 'postal' });
+            model = 'printed';
+          }
+          continue;
+        }
         if (k === 'record') {
           expect(await recorder.record({ id, messageId: `<r${id}@example.com>`, providerMessageId: null, reply: '250 ok', templateVersion: 'x', attempt: 1 })).toBe(true);
           model = 'sent';
@@ -134,7 +144,7 @@ describe('any order of events for one person', () => {
         }
         const e = k === 'delay'
           ? { ...dsn(id, 'mailbox_full'), class: 'auto_reply' as const, reason: 'delayed' as const, action: 'delayed' }
-          : k === 'hard' ? dsn(id, 'user_unknown') : ses(id, 'Delivery');
+          : k === 'soft' ? dsn(id, 'mailbox_full') : k === 'hard' ? dsn(id, 'user_unknown') : ses(id, 'Delivery');
         const eventId = (await recordBounce(app.db, e))!;
         const r = await applyBounceEvent(deps, eventId);
         if (!applyModel(k)) {
@@ -144,6 +154,9 @@ describe('any order of events for one person', () => {
         }
       }
       expect((await stateOf(id)).state, order.join(' → ')).toBe(model);
+      // A letter, once printed, is never queued again by a late event.
+      const toPost = (await app.db.query(`select count(*)::int as n from notice_events where notice_id = $1 and to_state = 'postal_queued' and from_state is distinct from 'postal_queued'`, [id])).rows[0].n;
+      expect(toPost, order.join(' → ')).toBeLessThanOrEqual(1);
       const unapplied = (await app.db.query('select count(*)::int as n from bounce_events where notice_id = $1 and applied_at is null', [id])).rows[0].n;
       expect(unapplied, order.join(' → ')).toBe(0);
     }
