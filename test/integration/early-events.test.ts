@@ -9,6 +9,8 @@ import { notice } from '../support/cli.ts';
 import { startWorkers, type RunningWorkers } from '../../src/worker-runner.ts';
 import { launch, steeringDeps } from '../../src/producer/campaign-control.ts';
 import { claimForSend, transition } from '../../src/db/notice-store.ts';
+import { addVendor } from '../../src/postal/vendor-store.ts';
+import { returns } from '../../src/postal/vendor-actions.ts';
 import { makeSentRecorder } from '../../src/mail/sent-recorder.ts';
 import { recordBounce, type NewBounceEvent } from '../../src/bounces/bounce-store.ts';
 import { applyBounceEvent, type ApplyBounceDeps } from '../../src/bounces/apply-bounce.ts';
@@ -99,19 +101,22 @@ describe('an event that arrives before the record of its send', () => {
 });
 
 describe('any order of events for one person', () => {
-  it('ends where the table says (40 random orders of send record, delay warning, soft bounce (retry), hard bounce, delivery, letter printed)', async () => {
+  it('ends where the table says (60 random subsets and orders of send record, delay warning, soft bounce (retry), hard bounce, delivery, letter printed, letter returned)', async () => {
     const deps: ApplyBounceDeps = {
       db: app.db, softBounceLimit: 2, errorBudget: 50, retryDelayMs: 10, configBounceDomains: 3, configBounceMinPeople: 10, configBounceShare: 0.02, configBounceWindowMs: 3_600_000,
       enqueuePostal: (x) => enqueuePostal(app.queues, x), enqueueEmail: (x, d) => enqueueEmail(app.queues, x, d),
     };
     const recorder = makeSentRecorder(app.db, { maxBatch: 1, maxWaitMs: 1 });
-    const kinds = ['record', 'delay', 'soft', 'hard', 'delivery', 'print'] as const;
+    const kinds = ['record', 'delay', 'soft', 'hard', 'delivery', 'print', 'return'] as const;
+    const vendor = await addVendor(app.db, 'random-order-printer');
     const routeOf = { delay: 'ignore', soft: 'retry_then_post', hard: 'post_now', delivery: 'delivered' } as const;
     const moveTo = { post_now: 'postal_queued', delivered: 'delivered', retry_then_post: 'queued' } as Record<string, NoticeState>;
     let rnd = 20261201;
     const random = () => ((rnd = (rnd * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
-    for (let trial = 0; trial < 40; trial++) {
-      const order = [...kinds].sort(() => random() - 0.5);
+    const ends = new Map<string, number>();
+    for (let trial = 0; trial < 60; trial++) {
+      // The send record always happens; each other event is there or not, in any order.
+      const order = [...kinds].filter((k) => k === 'record' || random() < 0.6).sort(() => random() - 0.5);
       const { id } = await sendingPerson(1000 + trial);
       // The model: the table alone, with early events applied in arrival order once the send is recorded.
       let model: NoticeState = 'sending';
@@ -129,10 +134,25 @@ describe('any order of events for one person', () => {
           // The vendor prints the letter, if the person is on the postal route by now (a letter
           // exists only after the hand-off; otherwise there is nothing to print).
           if ((model as NoticeState) === 'postal_queued') {
-            await transition(app.db, { ids: [id], from: ['postal_queued'], to: 'batched', channel: 'postal' });
+            const { rows: b } = await app.db.query(`insert into batches (campaign_id, vendor_id, status, size, printed_at) select campaign_id, $2, 'printed', 1, now() from notices where id = $1 returning id`, [id, vendor.id]);
+            await transition(app.db, { ids: [id], from: ['postal_queued'], to: 'batched', channel: 'postal', set: { batch_id: b[0].id } });
             await transition(app.db, { ids: [id], from: ['batched'], to: 'printed', channel: 'postal' });
             model = 'printed';
           }
+          continue;
+        }
+        if (k === 'return') {
+          // The vendor reports the letter back. Only a letter that was mailed can come back; an
+          // early report is answered to the vendor (who still holds it) and changes nothing.
+          if ((model as NoticeState) === 'printed') {
+            await transition(app.db, { ids: [id], from: ['printed'], to: 'mailed', channel: 'postal' });
+            model = 'mailed';
+          }
+          const [r] = await returns(app.db, vendor.id, [{ notice_id: id, reason: '宛所不明' }], (x) => enqueuePostal(app.queues, x));
+          if ((model as NoticeState) === 'mailed') {
+            expect(r.outcome, order.join(' → ')).toBe('unreachable');
+            model = 'unreachable';
+          } else expect(['not_found', 'not_mailed'], order.join(' → ')).toContain(r.outcome);
           continue;
         }
         if (k === 'record') {
@@ -154,11 +174,14 @@ describe('any order of events for one person', () => {
         }
       }
       expect((await stateOf(id)).state, order.join(' → ')).toBe(model);
+      ends.set(model, (ends.get(model) ?? 0) + 1);
       // A letter, once printed, is never queued again by a late event.
       const toPost = (await app.db.query(`select count(*)::int as n from notice_events where notice_id = $1 and to_state = 'postal_queued' and from_state is distinct from 'postal_queued'`, [id])).rows[0].n;
       expect(toPost, order.join(' → ')).toBeLessThanOrEqual(1);
       const unapplied = (await app.db.query('select count(*)::int as n from bounce_events where notice_id = $1 and applied_at is null', [id])).rows[0].n;
       expect(unapplied, order.join(' → ')).toBe(0);
     }
+    // The orders reach every kind of end: mailbox, retry, letter on its way, letter back.
+    expect([...ends.keys()].sort(), JSON.stringify(Object.fromEntries(ends))).toEqual(expect.arrayContaining(['delivered', 'printed', 'queued', 'unreachable']));
   });
 });
