@@ -24,7 +24,8 @@ export type ReportAudience = 'operator' | 'viewer';
 const EMAIL_RE = `'${EMAIL_PATTERN.replaceAll("'", "''")}'`;
 const masked = (col: string, audience: ReportAudience) => (audience === 'viewer' ? `regexp_replace(${safe(col)}, ${EMAIL_RE}, '[address]', 'g')` : safe(col));
 
-function rowsSelect(id: number, audience: ReportAudience = 'operator', range = ''): string {
+/** The report's rows as one SELECT (the report pages through it; bench/report.ts copies it whole as its baseline). */
+export function rowsSelect(id: number, audience: ReportAudience = 'operator', range = ''): string {
   return `select n.id, ${audience === 'viewer' ? 'null' : 'n.notice_code'}, ${safe('n.customer_id')}, n.segment, n.locale, n.state, n.channel,
            n.state in (${NOTIFIED.map((s) => `'${s}'`).join(', ')}), n.attempts,
            to_char(n.created_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"'),
