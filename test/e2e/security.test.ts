@@ -4,6 +4,7 @@
 // and test-send through that browser. Nothing may change and nothing may be sent.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createServer, type Server } from 'node:http';
+import { connect } from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -21,6 +22,7 @@ import { addOperator } from '../../src/http/operator-store.ts';
 import { addVendor } from '../../src/postal/vendor-store.ts';
 import { startBounceReceiver } from '../../src/bounces/receiver.ts';
 import { loadConfig } from '../../src/config.ts';
+import { verpAddress } from '../../src/mail/verp.ts';
 import type { App } from '../../src/app.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
@@ -324,6 +326,57 @@ describe('the rest of the findings', () => {
       await waitFor(async () => readFileSync(t.logFile, 'utf8').includes('"refused":6'), { what: 'the summary line' });
       const lines = readFileSync(t.logFile, 'utf8').split('\n').filter((l) => l.includes('test-receiver') && l.includes('bounce_refused'));
       expect(lines.length).toBe(2); // the first refusal and the connection's sum
+    } finally {
+      await rcv.close();
+    }
+  });
+
+  it('the bounce receiver takes a bounded number of connections and recipients, and closes silent or trickling ones', async () => {
+    const rcv = await startBounceReceiver({
+      host: '127.0.0.1', port: await freePort(), verpSecret: app.config.VERP_SECRET, bounceDomain: app.config.BOUNCE_DOMAIN,
+      accept: async () => true, log: app.log.child({ component: 'test-receiver-2' }), limits: { maxClients: 2, maxRecipients: 3, idleMs: 400, maxConnectionMs: 1500 },
+    });
+    /** A raw SMTP client: what the server said, and when it hung up. */
+    const open = () => {
+      const sock = connect(rcv.port, '127.0.0.1');
+      const c = { sock, text: '', closedAt: 0, closed: new Promise<void>((r) => sock.once('close', () => { c.closedAt = Date.now(); r(); })) };
+      sock.on('data', (d: Buffer) => (c.text += d.toString('latin1')));
+      sock.on('error', () => {});
+      return c;
+    };
+    try {
+      // Two connections at once are served; a third is turned away with 421.
+      const a = open();
+      const b = open();
+      await waitFor(() => a.text.startsWith('220') && b.text.startsWith('220'), { what: 'two greetings' });
+      const third = open();
+      await third.closed;
+      expect(third.text).toMatch(/^421 /);
+
+      // Silent for longer than idleMs: closed by the server.
+      const started = Date.now();
+      await Promise.all([a.closed, b.closed]);
+      expect(a.text).toMatch(/421 .*Timeout/);
+      expect(a.closedAt - started).toBeLessThan(5000);
+
+      // Busy but trickling (a byte every 200 ms, never a whole command): cut at maxConnectionMs.
+      const slow = open();
+      await waitFor(() => slow.text.startsWith('220'), { what: 'greeting' });
+      const t0 = Date.now();
+      const drip = setInterval(() => slow.sock.write('N'), 200);
+      await slow.closed;
+      clearInterval(drip);
+      expect(Date.now() - t0).toBeGreaterThanOrEqual(1000);
+      expect(Date.now() - t0).toBeLessThan(5000);
+
+      // At most maxRecipients valid VERP recipients on one connection: the fourth gets 452.
+      const mta = createTransport({ host: '127.0.0.1', port: rcv.port, secure: false, ignoreTLS: true });
+      const to = [1, 2, 3, 4].map((id) => verpAddress(app.config.VERP_SECRET, app.config.BOUNCE_DOMAIN, id));
+      const info = await mta.sendMail({ envelope: { from: '', to }, raw: 'Subject: x\r\n\r\nx' });
+      mta.close();
+      expect(info.accepted).toHaveLength(3);
+      expect(info.rejected).toEqual([to[3]]);
+      expect(String((info as { rejectedErrors?: Array<{ response: string }> }).rejectedErrors?.[0]?.response)).toMatch(/^452 /);
     } finally {
       await rcv.close();
     }
