@@ -27,23 +27,33 @@ export class EncodingError extends Error {
 
 const LF = 0x0a;
 
+const hasNonAscii = (b: Buffer) => {
+  for (let i = 0; i < b.length; i++) if (b[i] >= 0x80) return true;
+  return false;
+};
+
 /**
- * The first line (1-based) that is not valid in `enc`, or 0 when every line is. Lines are split
- * at LF, which is never part of a multibyte character in UTF-8 or CP932.
+ * The first line (1-based) that is not valid in `enc`, or 0 when every line is; and whether a
+ * line before it held non-ASCII text valid in `enc`. Lines are split at LF, which is never part of
+ * a multibyte character in UTF-8 or CP932.
  */
-async function firstBadLine(file: string, enc: Encoding): Promise<number> {
+async function firstBadLine(file: string, enc: Encoding): Promise<{ bad: number; textBefore: boolean }> {
   let line = 1;
   let carry: Buffer = Buffer.alloc(0);
+  let textBefore = false;
+  const valid = (b: Buffer) => (enc === 'utf8' ? isUtf8(b) : !iconv.decode(b, 'cp932').includes('\uFFFD'));
   const check = (block: Buffer): number => {
-    const ok = enc === 'utf8' ? isUtf8(block) : !iconv.decode(block, 'cp932').includes('\uFFFD');
-    if (ok) return 0;
+    if (valid(block)) {
+      if (!textBefore) textBefore = hasNonAscii(block);
+      return 0;
+    }
     // Only on failure: find the line.
     let start = 0;
     for (let n = 0; start <= block.length; n++) {
       const end = block.indexOf(LF, start);
       const part = block.subarray(start, end < 0 ? block.length : end);
-      const bad = enc === 'utf8' ? !isUtf8(part) : iconv.decode(part, 'cp932').includes('\uFFFD');
-      if (bad) return line + n;
+      if (!valid(part)) return line + n;
+      if (!textBefore) textBefore = hasNonAscii(part);
       if (end < 0) break;
       start = end + 1;
     }
@@ -58,11 +68,11 @@ async function firstBadLine(file: string, enc: Encoding): Promise<number> {
     }
     const block = data.subarray(0, cut + 1);
     const bad = check(block);
-    if (bad) return bad;
+    if (bad) return { bad, textBefore };
     for (let i = block.indexOf(LF); i >= 0; i = block.indexOf(LF, i + 1)) line++;
     carry = Buffer.from(data.subarray(cut + 1));
   }
-  return carry.length ? check(carry) : 0;
+  return { bad: carry.length ? check(carry) : 0, textBefore };
 }
 
 async function startsWithBom(file: string): Promise<boolean> {
@@ -73,14 +83,20 @@ async function startsWithBom(file: string): Promise<boolean> {
 /** Reads the file (once, twice for Shift_JIS) and says which encoding it is in, or throws EncodingError. */
 export async function resolveEncoding(file: string, choice: EncodingChoice): Promise<EncodingVerdict> {
   if (choice === 'shift_jis') {
-    const bad = await firstBadLine(file, 'shift_jis');
+    const { bad } = await firstBadLine(file, 'shift_jis');
     if (bad) throw new EncodingError(bad, 'is not valid Shift_JIS (CP932): it has bytes that are no character; nothing was imported (is the file UTF-8? leave --encoding out and it is detected)');
     return { encoding: 'shift_jis', detected: false };
   }
-  const badUtf8 = await firstBadLine(file, 'utf8');
+  const utf8 = await firstBadLine(file, 'utf8');
+  const badUtf8 = utf8.bad;
   if (!badUtf8) return { encoding: 'utf8', detected: choice === 'auto' };
-  // A file that starts with a UTF-8 byte-order mark says it is UTF-8: it is broken UTF-8, not Shift_JIS.
-  const badSjis = (await startsWithBom(file)) ? badUtf8 : await firstBadLine(file, 'shift_jis');
+  // A file that says it is UTF-8 (a byte-order mark), or whose text before the bad byte was UTF-8,
+  // is UTF-8 with a broken byte, not Shift_JIS: UTF-8 Japanese often decodes "cleanly" as CP932
+  // (into mojibake), while Shift_JIS kana and kanji are almost never valid UTF-8.
+  if ((await startsWithBom(file)) || utf8.textBefore) {
+    throw new EncodingError(badUtf8, 'is not valid UTF-8, though the lines before it are: the file is UTF-8 with a broken byte here; nothing was imported (fix or remove this line and import again)');
+  }
+  const badSjis = (await firstBadLine(file, 'shift_jis')).bad;
   if (choice === 'utf8') {
     throw new EncodingError(badUtf8, badSjis
       ? 'is not valid UTF-8: it has bytes that are no character; nothing was imported'

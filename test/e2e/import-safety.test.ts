@@ -88,13 +88,30 @@ describe('importing what an attacker or a careless export sends', () => {
     const bad = Buffer.concat([good, Buffer.from('B2,'), Buffer.from([0xff, 0xfe, 0x80]), Buffer.from(',b2@example.com,100-0005,東京都,千代田区,丸の内2,,ja,card\n')]);
     const r = notice(t.env, 'import', String(id), file('broken-bytes.csv', bad));
     expect(r.status).toBe(2);
-    expect(r.stderr).toMatch(/broken-bytes\.csv: line 3: is neither UTF-8 nor Shift_JIS/);
+    // Line 2 is UTF-8 Japanese: the file is UTF-8 with a broken byte on line 3.
+    expect(r.stderr).toMatch(/broken-bytes\.csv: line 3: is not valid UTF-8, though the lines before it are/);
     expect((await stored(id)).n).toBe(0);
     // A UTF-8 file (BOM) with a broken byte: refused as broken UTF-8, not read as Shift_JIS.
     const bom = Buffer.concat([Buffer.from([0xef, 0xbb, 0xbf]), bad]);
     const b = notice(t.env, 'import', String(id), file('bom.csv', bom));
     expect(b.status).toBe(2);
-    expect(b.stderr).toMatch(/bom\.csv: line 3: is neither UTF-8 nor Shift_JIS/);
+    expect(b.stderr).toMatch(/bom\.csv: line 3: is not valid UTF-8/);
+    // Bytes that are no text in either, from the first line on: neither.
+    const junk = notice(t.env, 'import', String(id), file('junk.csv', Buffer.concat([Buffer.from([0xff, 0xfe, 0x80, 0x0a]), good])));
+    expect(junk.status).toBe(2);
+    expect(junk.stderr).toMatch(/junk\.csv: line 1: is neither UTF-8 nor Shift_JIS/);
+  });
+
+  it('never reads a UTF-8 file with one broken byte as Shift_JIS (its names would decode "cleanly" into mojibake)', async () => {
+    const id = create();
+    // 山田, 佐藤, 鈴木, 東京都: their UTF-8 bytes are valid CP932 (as other characters).
+    const rows = Array.from({ length: 100 }, (_, i) => `M${i},${['山田', '佐藤', '鈴木'][i % 3]} ${['伊藤', '渡辺', '小林'][i % 3]},m${i}@example.com,100-0005,東京都,北区,丸の内${i},,ja,card`);
+    const buf = Buffer.from([HEADER, ...rows].join('\n') + '\n');
+    buf[buf.indexOf(Buffer.from('M50,')) + 4] = 0x80; // one stray byte on line 52
+    const r = notice(t.env, 'import', String(id), file('one-bad-byte.csv', buf));
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(/one-bad-byte\.csv: line 52: is not valid UTF-8, though the lines before it are/);
+    expect((await stored(id)).n).toBe(0);
   });
 
   it('refuses a __proto__ column (and a repeated one) with exit 2 naming it', async () => {

@@ -134,6 +134,18 @@ describe('a page on another origin, in a signed-in operator\'s browser', () => {
     expect(writes).toEqual([]);
   });
 
+  it('sends the browser back only to a page of this site after sign-in (no open redirect)', async () => {
+    const context = await browser.newContext();
+    const page = await context.newPage();
+    for (const next of ['/\\evil.example/', '//evil.example/', 'https://evil.example/']) {
+      await page.goto(`${base}/signin?next=${encodeURIComponent(next)}`);
+      await page.fill('#token', tokens.viewer);
+      await page.click('button[type=submit]');
+      await page.waitForURL(`${base}/dashboard`);
+    }
+    await context.close();
+  });
+
   it('refuses HTTP Basic everywhere, and cookie writes without the CSRF token or from another origin', async () => {
     const id = (await campaignWith(app, t.tmp, [person(10)])).id;
     const basic = `Basic ${Buffer.from(`ops:${tokens.operator}`).toString('base64')}`;

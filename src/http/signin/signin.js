@@ -3,7 +3,8 @@
 const form = document.getElementById('signin');
 const error = document.getElementById('error');
 const next = new URLSearchParams(location.search).get('next');
-const target = next && next.startsWith('/') && !next.startsWith('//') ? next : '/dashboard';
+// A path of this site only: not //host, and not /\host (browsers read a backslash as a slash).
+const target = next && /^\/(?![/\\])/.test(next) ? next : '/dashboard';
 form.addEventListener('submit', async (ev) => {
   ev.preventDefault();
   error.hidden = true;
