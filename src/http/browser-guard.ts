@@ -33,7 +33,9 @@ export function registerBrowserGuard(server: FastifyInstance, o: GuardOptions): 
     const origin = req.headers.origin;
     if (typeof origin === 'string') {
       const ours = o.publicOrigins.length ? o.publicOrigins : [`${req.protocol}://${req.host}`];
-      if (!ours.includes(origin)) throw new HttpError(403, `refused: a request from ${origin === 'null' ? 'an opaque origin' : origin} may not change anything here`);
+      if (!ours.includes(origin)) {
+        throw new HttpError(403, `refused: a request from ${origin === 'null' ? 'an opaque origin' : origin} may not change anything here (operators: if that is the address you reach this server at, behind a proxy, add it to PUBLIC_ORIGINS)`);
+      }
     }
   });
 
