@@ -1,8 +1,12 @@
-// Notices and their ledger. Every state change goes through transition(): one statement that
-// locks the rows, checks the state they are in, updates them and appends one ledger row each.
+// Notices and their ledger. A state change is one statement that locks the rows, checks the state
+// they are in, updates them and appends one ledger row each: transition() for every move, and the
+// two hot paths that write their own statement (the claim here, the sent record in
+// mail/sent-recorder.ts). All three make only moves of the notice machine
+// (src/domain/notice-machine.ts) and refuse any other.
 import { createHash } from 'node:crypto';
 import type pg from 'pg';
 import type { NoticeState } from '../domain/notice-state.ts';
+import { assertMoves } from '../domain/notice-machine.ts';
 
 export type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;
 
@@ -75,6 +79,7 @@ const statementName = (text: string) => {
 export type TransitionedRow = NoticeRow & { from_state: NoticeState };
 
 export async function transition(db: Queryable, o: TransitionOptions): Promise<TransitionedRow[]> {
+  assertMoves(o.from, o.to);
   if (o.ids.length === 0) return [];
   const params: unknown[] = [o.ids, o.from, o.to, o.channel ?? null, JSON.stringify(o.detail ?? {})];
   const sets = ['state = $3', 'updated_at = now()', 'channel = coalesce($4, n.channel)'];
@@ -116,6 +121,8 @@ export type ClaimedNotice = TransitionedRow & {
  * what the send needs (campaign, suppression) in the same round trip. Many at once (a chunk of
  * the relay's window) in one statement; a notice claimed by someone else is not returned.
  */
+assertMoves(['queued', 'sending'], 'sending'); // the claim's own statement below
+
 export async function claimForSend(db: Queryable, noticeIds: readonly number[], leaseMs: number): Promise<ClaimedNotice[]> {
   if (!noticeIds.length) return [];
   const { rows } = await db.query({

@@ -7,6 +7,9 @@
 // tries again (up to `retryForMs`) rather than failing the job, because a failed job would be
 // claimed again after its lease and the person emailed twice.
 import { isConnectionError, type Db } from '../db/pool.ts';
+import { assertMoves } from '../domain/notice-machine.ts';
+
+assertMoves(['sending'], 'sent'); // the one move this statement makes
 
 export interface SentRecord {
   id: number;
