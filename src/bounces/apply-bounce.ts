@@ -11,7 +11,7 @@
 // transaction (state, suppression, ledger, applied mark); the jobs it causes are queued after the
 // commit.
 import type { Db, DbClient } from '../db/pool.ts';
-import { withTransaction } from '../db/pool.ts';
+import { makeHandOff, type ToPost } from '../dispatch/hand-off.ts';
 import { chargeMessageError, pauseBySystem } from '../db/campaign-store.ts';
 import { lockNotice, noteEvent, suppress, transition, type NoticeRow } from '../db/notice-store.ts';
 import { configBounceEvidence, getBounceEvent, markApplied, markWaiting, type BounceEventRow } from './bounce-store.ts';
@@ -39,7 +39,6 @@ export type BounceOutcome = 'postal' | 'retry' | 'suppressed' | 'delivered' | 'n
 
 interface Decision {
   outcome: BounceOutcome;
-  postal?: NoticeRef[];
   email?: NoticeRef[];
   /** Waiting: how many times this event has waited (the caller backs off by it). */
   waits?: number;
@@ -59,16 +58,16 @@ export async function applyBounce(d: ApplyBounceDeps, bounceEventId: number): Pr
 }
 
 export async function applyBounceEvent(d: ApplyBounceDeps, bounceEventId: number): Promise<BounceResult> {
-  const decided = await withTransaction(d.db, async (tx) => {
+  // People handed to post are queued for their letters once this transaction commits.
+  const decided = await makeHandOff(d.enqueuePostal).inTransaction(d.db, async (tx, toPost) => {
     const e = await getBounceEvent(tx, bounceEventId, { lock: true });
     if (!e || e.applied_at) return { outcome: 'duplicate' } as Decision;
-    const decision = await decide(d, tx, e);
+    const decision = await decide(d, tx, toPost, e);
     // An early event is not consumed: it stays unapplied (the reconciler re-queues it if Redis
     // loses its job) until its person reaches a state it applies to.
     if (decision.outcome !== 'waiting') await markApplied(tx, e.id, decision.outcome);
     return decision;
   });
-  if (decided.postal?.length) await d.enqueuePostal(decided.postal);
   if (decided.email?.length) await d.enqueueEmail(decided.email, d.retryDelayMs);
   if (decided.outcome === 'waiting') return { outcome: 'waiting', retryInMs: Math.min(WAIT_MAX_MS, 250 * 2 ** Math.min(decided.waits ?? 1, 10)) };
   return { outcome: decided.outcome };
@@ -80,7 +79,9 @@ const REASON_OF_CLASS: Record<BounceClass, BounceReason> = {
   hard: 'user_unknown', soft: 'temporary', message: 'policy', config: 'our_setup', complaint: 'complaint', delivery: 'delivered', auto_reply: 'auto_reply', not_bounce: 'not_bounce',
 };
 
-async function decide(d: ApplyBounceDeps, tx: DbClient, e: BounceEventRow): Promise<Decision> {
+type ToPostFn = (o: ToPost) => Promise<NoticeRef[]>;
+
+async function decide(d: ApplyBounceDeps, tx: DbClient, toPost: ToPostFn, e: BounceEventRow): Promise<Decision> {
   const reason = e.reason ?? REASON_OF_CLASS[e.class];
   const rule = REASONS[reason];
   if (!e.notice_id) return { outcome: rule.route === 'ignore' ? 'ignored' : 'unmatched' };
@@ -104,11 +105,11 @@ async function decide(d: ApplyBounceDeps, tx: DbClient, e: BounceEventRow): Prom
   switch (rule.route) {
     case 'post_now': {
       if (rule.suppress && n.email_normalized) await suppress(tx, n.email_normalized, 'hard_bounce', e.diagnostic ?? e.status ?? reason);
-      const moved = await transition(tx, { ids: [n.id], from, to: 'postal_queued', channel: 'postal', detail: { ...detail, reason } });
-      return moved.length ? { outcome: 'postal', postal: moved } : { outcome: 'recorded' };
+      const moved = await toPost({ ids: [n.id], from, reason, detail });
+      return { outcome: moved.length ? 'postal' : 'recorded' };
     }
     case 'retry_then_post':
-      return softBounce(d, tx, n, { ...detail, reason: 'soft_bounce' });
+      return softBounce(d, tx, toPost, n, { ...detail, reason: 'soft_bounce' });
     case 'complaint':
       // Told, and did not want it: no more email. The letter is not needed; the notice stands.
       if (n.email_normalized) await suppress(tx, n.email_normalized, 'complaint', e.diagnostic ?? 'complaint');
@@ -130,7 +131,7 @@ async function decide(d: ApplyBounceDeps, tx: DbClient, e: BounceEventRow): Prom
         // Unconfirmed: a few receivers (or a few forgers, each with a mailbox of their own) say our
         // setup is wrong. The person is treated as soft-bounced (retried, then a letter); the
         // campaign goes on.
-        return softBounce(d, tx, n, { ...detail, reason: 'config_bounce_unconfirmed', config_domains: ev.domains, config_people: ev.people, config_people_needed: peopleNeeded });
+        return softBounce(d, tx, toPost, n, { ...detail, reason: 'config_bounce_unconfirmed', config_domains: ev.domains, config_people: ev.people, config_people_needed: peopleNeeded });
       }
       const evidence = `${ev.people} people in ${ev.domains} domains, of ${ev.sends} sent in the last ${Math.round(d.configBounceWindowMs / 60_000)} min`;
       // Confirmed across domains: our fault. The person goes back in the queue uncounted, and the
@@ -143,13 +144,13 @@ async function decide(d: ApplyBounceDeps, tx: DbClient, e: BounceEventRow): Prom
   return { outcome: 'ignored' };
 }
 
-async function softBounce(d: ApplyBounceDeps, tx: DbClient, n: NoticeRow, detail: Record<string, unknown>): Promise<Decision> {
+async function softBounce(d: ApplyBounceDeps, tx: DbClient, toPost: ToPostFn, n: NoticeRow, detail: Record<string, unknown>): Promise<Decision> {
   const counted = await transition(tx, { ids: [n.id], from: appliesIn('retry_then_post'), to: 'queued', channel: 'email', detail, also: 'soft-bounce' });
   if (!counted.length) return { outcome: 'recorded' };
   const c = counted[0] as (typeof counted)[0] & { soft_bounces: number };
   if (c.soft_bounces >= d.softBounceLimit) {
-    const moved = await transition(tx, { ids: [n.id], from: ['queued'], to: 'postal_queued', channel: 'postal', detail: { ...detail, reason: 'soft_exhausted' } });
-    return { outcome: 'postal', postal: moved };
+    await toPost({ ids: [n.id], from: ['queued'], reason: 'soft_exhausted', detail });
+    return { outcome: 'postal' };
   }
   return { outcome: 'retry', email: counted };
 }

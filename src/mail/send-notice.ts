@@ -16,6 +16,7 @@ import { buildMessage, type MessageSettings } from './message.ts';
 import { SendFailureError, type MailTransport } from './transport.ts';
 import type { SentRecord } from './sent-recorder.ts';
 import type { PacingGate } from '../producer/pacing-gate.ts';
+import { makeHandOff } from '../dispatch/hand-off.ts';
 
 export interface SendPolicy {
   maxAttempts: number;
@@ -87,9 +88,9 @@ export interface NoticeSender {
 
 export function makeNoticeSender(d: NoticeSenderDeps): NoticeSender {
   const inFlight = makeSemaphore(Math.max(1, d.maxInFlight));
+  const handOff = makeHandOff(d.enqueuePostal);
   const toPostal = async (n: NoticeRow, from: 'sending' | 'queued', reason: string, detail: Record<string, unknown> = {}) => {
-    const moved = await transition(d.db, { ids: [n.id], from: [from], to: 'postal_queued', channel: 'postal', detail: { reason, ...detail }, also: 'unclaim' });
-    if (moved.length) await d.enqueuePostal(moved);
+    await handOff.now(d.db, { ids: [n.id], from: [from], reason, detail, also: 'unclaim' });
     return { kind: 'postal', reason } as const;
   };
 

@@ -1,10 +1,10 @@
 // Ops correct a person's postal address. Someone waiting in address_invalid goes back to the
 // postal route; someone unreachable after a return gets their one re-mail.
 import type { Db } from '../db/pool.ts';
-import { withTransaction } from '../db/pool.ts';
-import { getNotice, noteEvent, transition } from '../db/notice-store.ts';
+import { getNotice, noteEvent } from '../db/notice-store.ts';
 import { normalizePostalCode } from '../domain/recipient.ts';
 import type { NoticeRef } from '../producer/enqueue.ts';
+import { makeHandOff } from '../dispatch/hand-off.ts';
 
 export interface AddressFields {
   postal_code?: string;
@@ -33,15 +33,14 @@ export async function fixAddress(db: Db, noticeId: number, fields: AddressFields
     fields.postal_code = p;
   }
   const sets = changed.map(([k], i) => `${k} = $${i + 2}`);
-  const moved = await withTransaction(db, async (tx) => {
+  const moved = await makeHandOff(enqueuePostal).inTransaction(db, async (tx, toPost) => {
     const { rows } = await tx.query(
       `update notices set ${sets.join(', ')}, address_corrected_at = now(), address_error = null, updated_at = now() where id = $1 returning id, campaign_id, state, mailings`,
       [noticeId, ...changed.map(([k]) => fields[k])],
     );
     await noteEvent(tx, rows[0], 'postal', { note: 'address corrected', fields: changed.map(([k]) => k) });
     const fromStates = rows[0].mailings < 2 ? (['address_invalid', 'unreachable'] as const) : (['address_invalid'] as const);
-    return transition(tx, { ids: [n.id], from: fromStates, to: 'postal_queued', channel: 'postal', detail: { reason: 'address_corrected' } });
+    return toPost({ ids: [n.id], from: fromStates, reason: 'address_corrected' });
   });
-  if (moved.length) await enqueuePostal(moved);
   return { state: moved.length ? 'postal_queued' : n.state, requeued: moved.length > 0 };
 }

@@ -7,6 +7,7 @@ import { batchEvent, type BatchRow } from './batch-store.ts';
 import { isCalendarDate } from '../domain/deadline.ts';
 import type { NoticeRef } from '../producer/enqueue.ts';
 import { StatusError } from '../errors.ts';
+import { makeHandOff } from '../dispatch/hand-off.ts';
 
 export class VendorError extends StatusError {
   constructor(statusCode: number, message: string) {
@@ -85,7 +86,7 @@ export async function returns(db: Db, vendorId: number, items: Array<{ notice_id
   for (const item of items) {
     // One person, one transaction: returned and what follows it (re-mail or unreachable) commit
     // together, so nobody is left in `returned`.
-    const r = await withTransaction(db, async (tx) => {
+    const r = await makeHandOff(enqueuePostal).inTransaction(db, async (tx, toPost) => {
       const { rows } = await tx.query(
         `select n.id, n.campaign_id, n.state, n.mailings, n.address_corrected_at, b.printed_at from notices n
          join batches b on b.id = n.batch_id and b.vendor_id = $2 where n.id = $1 for update of n`,
@@ -98,13 +99,12 @@ export async function returns(db: Db, vendorId: number, items: Array<{ notice_id
       // Corrected after the letter was printed: the returned letter carried the old address.
       const corrected = n.address_corrected_at && n.printed_at && new Date(n.address_corrected_at) > new Date(n.printed_at);
       if (corrected && n.mailings < 2) {
-        const again = await transition(tx, { ids: [n.id], from: ['returned'], to: 'postal_queued', channel: 'postal', detail: { reason: 'remail_corrected_address' } });
-        return { notice_id: n.id, outcome: 'remail' as const, again };
+        await toPost({ ids: [n.id], from: ['returned'], reason: 'remail_corrected_address' });
+        return { notice_id: n.id, outcome: 'remail' as const };
       }
       await transition(tx, { ids: [n.id], from: ['returned'], to: 'unreachable', channel: 'postal', detail: { reason: 'returned', return_reason: item.reason } });
       return { notice_id: n.id, outcome: 'unreachable' as const };
     });
-    if ('again' in r && r.again) await enqueuePostal(r.again);
     out.push({ notice_id: r.notice_id, outcome: r.outcome });
   }
   return out;

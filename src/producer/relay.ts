@@ -10,13 +10,14 @@
 // Run twice, nobody is sent twice: pending rows are taken only once, chunk job ids are
 // deterministic, and the claim is conditional.
 import type { Db } from '../db/pool.ts';
-import { withTransaction, withTryLock } from '../db/pool.ts';
+import { withTryLock } from '../db/pool.ts';
 import { getCampaign } from '../db/campaign-store.ts';
 import { transition } from '../db/notice-store.ts';
 import type { Redis } from 'ioredis';
 import type { Queues } from '../../queues/queues.ts';
 import { enqueueEmailChunks, enqueuePostal, type NoticeRef } from './enqueue.ts';
 import type { PacingGate } from './pacing-gate.ts';
+import { makeHandOff } from '../dispatch/hand-off.ts';
 
 export interface RelayProgress {
   queued: number;
@@ -43,7 +44,7 @@ export async function relayPending(d: RelayDeps, campaignId: number, onPage?: (p
   for (;;) {
     const campaign = await getCampaign(d.db, campaignId);
     if (campaign?.state !== 'running') break;
-    const page = await withTransaction(d.db, async (tx) => {
+    const page = await makeHandOff((refs) => enqueuePostal(d.queues, refs)).inTransaction(d.db, async (tx, toPost) => {
       const { rows } = await tx.query(
         `select n.id, n.email_normalized is not null and s.email_normalized is null as emailable,
                 case when n.email_normalized is null then 'no_email' else 'suppressed' end as reason
@@ -57,12 +58,11 @@ export async function relayPending(d: RelayDeps, campaignId: number, onPage?: (p
       const postal: NoticeRef[] = [];
       for (const reason of ['no_email', 'suppressed']) {
         const ids = rows.filter((r) => !r.emailable && r.reason === reason).map((r) => r.id);
-        postal.push(...(await transition(tx, { ids, from: ['pending'], to: 'postal_queued', channel: 'postal', detail: { reason }, slim: true })));
+        postal.push(...(await toPost({ ids, from: ['pending'], reason, slim: true })));
       }
       return { last: rows[rows.length - 1].id as number, email, postal };
     });
     if (!page) break;
-    await enqueuePostal(d.queues, page.postal);
     cursor = page.last;
     progress.queued += page.email.length;
     progress.postal += page.postal.length;
