@@ -23,7 +23,6 @@ import { batchesDue } from './postal/batch-store.ts';
 import { closeBatch } from './postal/close-batch.ts';
 import { routePostal } from './postal/route-postal.ts';
 import { beat, leave, pruneWorkers } from './db/worker-store.ts';
-import { ALL_QUEUE_NAMES } from '../queues/names.ts';
 
 export interface RunningWorkers {
   workers: Worker[];
@@ -43,7 +42,6 @@ export interface WorkerOptions {
 
 const HEARTBEAT_MS = 5000;
 
-export const ALL_QUEUES: string[] = ALL_QUEUE_NAMES;
 
 async function emailSender(app: App, maxInFlight: number, pacing: PacingGate | undefined): Promise<NoticeSender> {
   const c = app.config;

@@ -17,7 +17,7 @@ import { launch, steeringDeps } from '../producer/campaign-control.ts';
 import { campaignStatus } from '../producer/campaign-status.ts';
 import { writeReportFile } from '../producer/campaign-report.ts';
 import { createCampaignFromDir } from '../templates/create-campaign.ts';
-import { ALL_QUEUES, startWorkers } from '../worker-runner.ts';
+import { startWorkers } from '../worker-runner.ts';
 import { createWriteStream, existsSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
@@ -27,6 +27,7 @@ import { ack, mailed } from '../postal/vendor-actions.ts';
 import { addVendor } from '../postal/vendor-store.ts';
 import { writeDemoCsv } from './demo-data.ts';
 import { oneLineStatus, table } from './output.ts';
+import { ALL_QUEUE_NAMES } from '../../queues/names.ts';
 
 const root = fileURLToPath(new URL('../../', import.meta.url));
 
@@ -72,7 +73,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     const report = await importCsv(app.db, app.templates, { campaignId: created.id, file: csv, encoding: 'utf8' });
     console.log(`4. imported ${report.accepted} people in ${((Date.now() - t0) / 1000).toFixed(1)} s (${report.duplicates.length} duplicates, ${report.rejected.length} rejected)`);
 
-    workers = await startWorkers(app, { queues: ALL_QUEUES, concurrency: config.WORKER_CONCURRENCY });
+    workers = await startWorkers(app, { queues: ALL_QUEUE_NAMES, concurrency: config.WORKER_CONCURRENCY });
     const relay = await launch(steeringDeps(app), created.id, { actor: 'demo' });
     console.log(`5. launched: ${relay.relay.queued} queued for email, ${relay.relay.postal} straight to post (no email)`);
 

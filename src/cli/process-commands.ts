@@ -8,7 +8,6 @@ import type { App } from '../app.ts';
 import { ALL_QUEUE_NAMES } from '../../queues/names.ts';
 import { UsageError, positiveInt } from './common.ts';
 
-const ALL_QUEUES: string[] = ALL_QUEUE_NAMES;
 
 interface Running {
   close(): Promise<void>;
@@ -46,14 +45,14 @@ export function addProcessCommands(program: Command): void {
   program
     .command('worker')
     .description('run workers until SIGTERM/SIGINT (in-flight jobs finish first); run as many as you like, several per machine')
-    .option('--queues <list>', 'comma-separated queues', ALL_QUEUES.join(','))
+    .option('--queues <list>', 'comma-separated queues', ALL_QUEUE_NAMES.join(','))
     .option('--concurrency <n>', 'jobs in flight per queue', positiveInt)
     .option('--no-reconcile', 'do not run the periodic reconciler in this process')
     .option('--metrics-port <n>', 'answer Prometheus on exactly this port (default: the first free one from WORKER_METRICS_PORT; 0 = none)', (v) => Number(v))
     .action((o: { queues: string; concurrency?: number; reconcile: boolean; metricsPort?: number }) => {
       const queues = o.queues.split(',').map((s) => s.trim());
-      const unknown = queues.filter((q) => !ALL_QUEUES.includes(q));
-      if (unknown.length) throw new UsageError(`unknown queue(s): ${unknown.join(', ')} (known: ${ALL_QUEUES.join(', ')})`);
+      const unknown = queues.filter((q) => !(ALL_QUEUE_NAMES as string[]).includes(q));
+      if (unknown.length) throw new UsageError(`unknown queue(s): ${unknown.join(', ')} (known: ${ALL_QUEUE_NAMES.join(', ')})`);
       if (o.metricsPort !== undefined && (!Number.isInteger(o.metricsPort) || o.metricsPort < 0 || o.metricsPort > 65535)) throw new UsageError('--metrics-port is a port number (0 = none)');
       return runProcess('worker', async (app) => {
         const [{ startWorkers }, { startMetricsServer }, { withProcessMetrics }] = await Promise.all([

@@ -11,8 +11,8 @@ import type { Db } from './pool.ts';
 import type { Queryable } from './notice-store.ts';
 import { withTransaction } from './pool.ts';
 import { NOTICE_STATES, type NoticeState } from '../domain/notice-state.ts';
+import { LOCK } from './locks.ts';
 
-const LOCK = 7_310_005;
 
 /** Why a ledger row counts as a failure or a detour, or null (see campaign_reason_counts). */
 const REASON_SQL = `case
@@ -52,7 +52,7 @@ const CATCH_UP = `
 /** Count what the ledger gained since the last call. Returns the number of ledger rows read. */
 export async function catchUpCounts(db: Db): Promise<number> {
   return withTransaction(db, async (tx) => {
-    await tx.query('select pg_advisory_xact_lock($1)', [LOCK]);
+    await tx.query('select pg_advisory_xact_lock($1)', [LOCK.counts]);
     const { rows } = await tx.query(CATCH_UP);
     return rows[0].events as number;
   });

@@ -1,18 +1,19 @@
-// Forward-only numbered SQL migrations from migrations/NNN_name.sql, each in its own transaction,
-// serialised across processes by an advisory lock.
+// Forward-only numbered SQL migrations from migrations/NNN_name.sql, all pending ones in one
+// transaction (a failing migration leaves the database as it was), serialised across processes by
+// an advisory lock.
 import { readdir, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
 import type { Db } from './pool.ts';
 import { withTransaction } from './pool.ts';
+import { LOCK } from './locks.ts';
 
 export const migrationsDir = fileURLToPath(new URL('../../migrations/', import.meta.url));
-const LOCK_KEY = 7_310_001;
 
 export async function migrate(db: Db, dir = migrationsDir): Promise<string[]> {
   const files = (await readdir(dir)).filter((f) => /^\d+_.+\.sql$/.test(f)).sort();
   return withTransaction(db, async (client) => {
-    await client.query('select pg_advisory_xact_lock($1)', [LOCK_KEY]);
+    await client.query('select pg_advisory_xact_lock($1)', [LOCK.migrate]);
     await client.query(
       'create table if not exists schema_migrations (version integer primary key, name text not null, applied_at timestamptz not null default now())',
     );

@@ -1,6 +1,6 @@
 // Postal addresses for Japan Post: normalised (half-width digits, one hyphen; never the name) and checked before a letter is
 // printed. Pure.
-import { normalizePostalCode } from './recipient.ts';
+import { HYPHEN_CHARS, normalizePostalCode } from './recipient.ts';
 
 export const PREFECTURES = [
   '北海道', '青森県', '岩手県', '宮城県', '秋田県', '山形県', '福島県', '茨城県', '栃木県', '群馬県', '埼玉県', '千葉県',
@@ -23,7 +23,7 @@ export type AddressResult = { ok: true; address: PostalAddress } | { ok: false; 
 
 // Hyphen-like characters that mean "-" in an address. ー (U+30FC) is handled apart: it is the
 // long-vowel mark inside katakana words (センター) and a hyphen only elsewhere (1ー2ー3).
-const HYPHENS = /[\u2010-\u2015\u2212\u2043\uFE58\uFE63\uFF0D\u002D]/g;
+const HYPHENS = new RegExp(`[${HYPHEN_CHARS}]`, 'g');
 const isKatakana = (ch: string | undefined) => !!ch && /[\u30A1-\u30FA\u30FC]/.test(ch);
 
 /**

@@ -149,7 +149,7 @@ export function statusFromText(text: string | null | undefined): string | null {
   return c >= 500 ? '5.0.0' : '4.0.0';
 }
 
-export interface Classified {
+export interface ClassifiedFailure {
   reason: BounceReason;
   class: BounceClass;
 }
@@ -169,7 +169,7 @@ const AT_MAIL_FROM = /after mail from|in reply to mail from|>>> mail from:[^\n]*
 const EXPLICIT_NO_SUCH = /(does not|doesn'?t) (exist|have an? .{0,40} account)|couldn'?t be found|could not be found|invalid recipient|destinataire invalide|not listed in|recipient name is not recognized/i;
 const AT_RCPT = /rcpt to|after rcpt|in reply to rcpt|>>> rcpt|rcpt command|\[rcpt/i;
 
-export function classifyFailure(status: string | null, diagnostic: string | null, ctx: ClassifyContext = {}): Classified {
+export function classifyFailure(status: string | null, diagnostic: string | null, ctx: ClassifyContext = {}): ClassifiedFailure {
   const text = diagnostic ?? '';
   const dialogue = `${text}\n${ctx.context ?? ''}`;
   const byText = (rules: readonly TextRule[]) => rules.find((r) => r.text.test(text))?.reason ?? null;

@@ -53,11 +53,17 @@ export function normalizeEmail(raw: string | undefined): { email: string; normal
   return { email: v, normalized: v.toLowerCase() };
 }
 
-const HYPHENS = /[-‐‑‒–—―−ｰ－﹣ー]/g;
+/**
+ * Characters that mean "-" in a Japanese postal code or address (ASCII, the Unicode dashes, minus,
+ * full-width and small forms), as a character class body. ー/ｰ (the long-vowel mark) are added for
+ * postal codes only: in an address it is a hyphen only outside katakana (see domain/address.ts).
+ */
+export const HYPHEN_CHARS = '\\u002D\\u2010-\\u2015\\u2212\\u2043\\uFE58\\uFE63\\uFF0D';
+const POSTAL_DASHES = new RegExp(`[${HYPHEN_CHARS}\\u30FC\\uFF70]`, 'g');
 
 /** Japanese postal code: full-width digits and hyphen variants allowed on input; 7 digits out. */
 export function normalizePostalCode(raw: string | undefined): string | null | 'invalid' {
-  const v = (raw ?? '').normalize('NFKC').replace(/^〒/, '').replace(HYPHENS, '').replace(/\s+/g, '');
+  const v = (raw ?? '').normalize('NFKC').replace(/^〒/, '').replace(POSTAL_DASHES, '').replace(/\s+/g, '');
   if (v === '') return null;
   return /^\d{7}$/.test(v) ? v : 'invalid';
 }

@@ -26,7 +26,7 @@ export type SendErrorClass =
   | 'message' // content/policy: needs review, counts against the campaign's error budget
   | 'config'; // our own configuration: pause the campaign, reroute nobody
 
-export interface Classified {
+export interface ClassifiedSendError {
   class: SendErrorClass;
   /** Enhanced status code if we found one (5.1.1). */
   status?: string;
@@ -55,14 +55,14 @@ function oneLine(s: string): string {
   return s.replace(/[\r\n]+/g, ' ').trim().slice(0, 500);
 }
 
-export function classifySendError(f: SendFailure): Classified {
+export function classifySendError(f: SendFailure): ClassifiedSendError {
   const reply = oneLine(f.response ?? (f.name ? `${f.name}: ${f.message}` : f.message));
   const status = enhancedStatus(f.response ?? f.message);
-  const is = (cls: SendErrorClass): Classified => ({ class: cls, status, reply });
+  const is = (cls: SendErrorClass): ClassifiedSendError => ({ class: cls, status, reply });
   return f.transport === 'ses' ? classifySes(f, is) : classifySmtp(f, status, is);
 }
 
-function classifySes(f: SendFailure, is: (c: SendErrorClass) => Classified): Classified {
+function classifySes(f: SendFailure, is: (c: SendErrorClass) => ClassifiedSendError): ClassifiedSendError {
   const name = f.name ?? '';
   if (SES_THROTTLE.has(name)) {
     // "Daily message quota exceeded" is a throttling error too, but it will not pass in seconds.
@@ -78,7 +78,7 @@ function classifySes(f: SendFailure, is: (c: SendErrorClass) => Classified): Cla
   return is('transient_infra');
 }
 
-function classifySmtp(f: SendFailure, status: string | undefined, is: (c: SendErrorClass) => Classified): Classified {
+function classifySmtp(f: SendFailure, status: string | undefined, is: (c: SendErrorClass) => ClassifiedSendError): ClassifiedSendError {
   const rc = f.responseCode ?? 0;
   const cmd = (f.command ?? '').toUpperCase();
   const text = `${f.response ?? ''} ${f.message}`;

@@ -16,6 +16,7 @@ import type { TemplateCache } from '../templates/template-store.ts';
 import { copyLine } from './copy-text.ts';
 import { newNoticeCode } from './notice-code.ts';
 import { EncodingError, resolveEncoding, type Encoding, type EncodingChoice } from './encoding.ts';
+import { LOCK } from '../db/locks.ts';
 
 export type { Encoding, EncodingChoice } from './encoding.ts';
 
@@ -95,7 +96,7 @@ export async function importCsv(db: Db, templates: TemplateCache, o: ImportOptio
   const ctx: ParseContext = { o, encoding: verdict.encoding, fileName, totalBytes, extraVars: campaign.extra_vars, rules, report };
   return withTransaction(db, async (client) => {
     // One import per campaign at a time: dedupe against what is already there must see it all.
-    await client.query('select pg_advisory_xact_lock(7310002, $1::int)', [o.campaignId]);
+    await client.query('select pg_advisory_xact_lock($1::int, $2::int)', [LOCK.importCampaign, o.campaignId]);
     const run = await client.query('insert into import_runs (campaign_id, file_name, accepted, duplicates, rejected, report, actor) values ($1, $2, 0, 0, 0, $3, $4) returning id', [o.campaignId, fileName, '{}', o.actor ?? 'cli']);
     const importRunId = run.rows[0].id as number;
 

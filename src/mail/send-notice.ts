@@ -173,7 +173,7 @@ export function makeNoticeSender(d: NoticeSenderDeps): NoticeSender {
     const noticeIds = gate.admitted;
     const claimed = await claimForSend(d.db, noticeIds, d.policy.leaseMs);
     const taken = new Set(claimed.map((n) => n.id));
-    const others = await whyNotClaimed(d.db, noticeIds.filter((id) => !taken.has(id)), d.policy.leaseMs);
+    const others = await settleUnclaimed(d.db, noticeIds.filter((id) => !taken.has(id)), d.policy.leaseMs);
     const sent = await Promise.all(claimed.map(async (n) => ({ id: n.id, outcome: await inFlight(() => sendClaimed(n)) })));
     return [...sent, ...others, ...waiting];
   }
@@ -188,10 +188,11 @@ export function makeNoticeSender(d: NoticeSenderDeps): NoticeSender {
 
 /**
  * The notices a claim did not take, and why: claimed by another worker (try again after its
- * lease), their campaign paused (the job ends; resume puts them back) or cancelled (cancelled now,
- * not left waiting with no job), or done already.
+ * lease), their campaign paused (the job ends; resume puts them back) or cancelled, or done
+ * already. It writes: people still queued in a cancelled campaign are cancelled now, not left
+ * waiting with no job.
  */
-async function whyNotClaimed(db: Db, noticeIds: readonly number[], leaseMs: number): Promise<Array<{ id: number; outcome: SendOutcome }>> {
+async function settleUnclaimed(db: Db, noticeIds: readonly number[], leaseMs: number): Promise<Array<{ id: number; outcome: SendOutcome }>> {
   if (!noticeIds.length) return [];
   const rows = await statesOf(db, noticeIds);
   const found = new Set(rows.map((r) => r.id));

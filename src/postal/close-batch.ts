@@ -20,6 +20,7 @@ import { neutralise } from './csv-cells.ts';
 import { dropFiles, makeFileWriter, type StoredFile } from './file-store.ts';
 import { makePdfWriter } from './pdf-letters.ts';
 import { describeChar, encodeSjis, unencodable } from './sjis.ts';
+import { LOCK } from '../db/locks.ts';
 
 export interface CloseBatchDeps {
   db: Db;
@@ -43,7 +44,6 @@ export interface CloseResult {
   files: StoredFile[];
 }
 
-const CLOSE_LOCK = 7_310_004;
 
 export async function closeBatch(d: CloseBatchDeps, batchId: number): Promise<CloseResult | null> {
   if (d.pdf !== false && !existsSync(d.fontPath)) {
@@ -51,7 +51,7 @@ export async function closeBatch(d: CloseBatchDeps, batchId: number): Promise<Cl
   }
   await startClosing(d.db, batchId);
   // null when another process is closing it right now.
-  return withTryLock(d.db, [CLOSE_LOCK, batchId], async (client) => {
+  return withTryLock(d.db, [LOCK.closeBatch, batchId], async (client) => {
     const batch = await getBatch(client, batchId);
     if (!batch || batch.status !== 'closing') return null;
     await client.query('begin');

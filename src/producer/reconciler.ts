@@ -11,7 +11,8 @@ import { enqueueEmailLater, enqueuePostal, type NoticeRef } from './enqueue.ts';
 import { transition } from '../db/notice-store.ts';
 import { CANCELLABLE } from '../domain/notice-state.ts';
 import { withTransaction, withTryLock } from '../db/pool.ts';
-import { queueDepth, TOPUP_LOCK } from './relay.ts';
+import { queueDepth } from './relay.ts';
+import { LOCK } from '../db/locks.ts';
 
 export interface ReconcileResult {
   checked: number;
@@ -32,7 +33,6 @@ export interface ReconcileDeps {
   chunkSize?: number;
 }
 
-const LOCK_KEY = 7_310_003;
 
 async function missingJobs(redis: Redis, queue: Queues['postal'], ids: string[]): Promise<boolean[]> {
   if (!ids.length) return [];
@@ -103,7 +103,7 @@ export async function reconcile(d: ReconcileDeps, campaignId?: number): Promise<
 async function requeueLostEmail(d: ReconcileDeps, candidates: NoticeRef[]): Promise<number> {
   if (!candidates.length) return 0;
   return withTransaction(d.db, async (tx) => {
-    await tx.query('select pg_advisory_xact_lock($1)', [TOPUP_LOCK]);
+    await tx.query('select pg_advisory_xact_lock($1)', [LOCK.topUp]);
     const live = await liveEmailNotices(d.redis, d.queues.email);
     const room = d.window ? d.window - (await queueDepth(d.redis, d.queues, d.chunkSize ?? 1)) : Infinity;
     const lost = candidates.filter((n) => !live.has(n.id)).slice(0, Math.max(0, room));
@@ -132,5 +132,5 @@ async function sweepCancelled(d: ReconcileDeps, campaignId?: number): Promise<nu
 
 /** Reconcile unless another process is doing it right now (one reconciler across all machines). */
 export function reconcileExclusive(d: ReconcileDeps): Promise<ReconcileResult | null> {
-  return withTryLock(d.db, [LOCK_KEY], () => reconcile(d));
+  return withTryLock(d.db, [LOCK.reconcile], () => reconcile(d));
 }

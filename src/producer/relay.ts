@@ -18,6 +18,7 @@ import type { Queues } from '../../queues/queues.ts';
 import { enqueueEmailChunks, enqueuePostal, type NoticeRef } from './enqueue.ts';
 import type { PacingGate } from './pacing-gate.ts';
 import { makeHandOff } from '../dispatch/hand-off.ts';
+import { LOCK } from '../db/locks.ts';
 
 export interface RelayProgress {
   queued: number;
@@ -72,8 +73,6 @@ export async function relayPending(d: RelayDeps, campaignId: number, onPage?: (p
   return progress;
 }
 
-/** Whoever adds to the email window holds this (topUp, and the reconciler putting people back). */
-export const TOPUP_LOCK = 7_310_006;
 
 /**
  * People in the email queue that a worker will reach soon: waiting or active, not retries delayed
@@ -122,7 +121,7 @@ export async function topUp(d: RelayDeps): Promise<number> {
 
 /** topUp unless another process is doing it right now. */
 export function topUpExclusive(d: RelayDeps): Promise<number | null> {
-  return withTryLock(d.db, [TOPUP_LOCK], () => topUp(d));
+  return withTryLock(d.db, [LOCK.topUp], () => topUp(d));
 }
 
 /** Start the relay over for a campaign (resume): everyone still queued goes through the window again. */

@@ -12,13 +12,14 @@ import { campaignWith, counts, person, root } from '../support/fixtures.ts';
 import { notice } from '../support/cli.ts';
 import { freePort } from '../support/processes.ts';
 import { startSmtpSink, type SmtpSink } from '../../src/mail/smtp-sink.ts';
-import { ALL_QUEUES, startWorkers, type RunningWorkers } from '../../src/worker-runner.ts';
+import { startWorkers, type RunningWorkers } from '../../src/worker-runner.ts';
 import { launch, pause, steeringDeps } from '../../src/producer/campaign-control.ts';
 import { buildServer } from '../../src/http/server.ts';
 import { makeSnsVerifier } from '../../src/bounces/sns.ts';
 import { addOperator } from '../../src/http/operator-store.ts';
 import { setCampaignDeadline } from '../../src/db/campaign-store.ts';
 import type { App } from '../../src/app.ts';
+import { ALL_QUEUE_NAMES } from '../../queues/names.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const artifacts = path.join(root, 'test-artifacts');
@@ -36,7 +37,7 @@ beforeAll(async () => {
   t = await makeTestEnv();
   sink = await startSmtpSink();
   app = t.app({ SMTP_URL: sink.url, DASHBOARD_SAMPLE_MS: '500' });
-  workers = await startWorkers(app, { queues: ALL_QUEUES, concurrency: 4 });
+  workers = await startWorkers(app, { queues: ALL_QUEUE_NAMES, concurrency: 4 });
   http = await buildServer({ app, sns: makeSnsVerifier({ allowedTopics: [], fetchCert: async () => '' }), confirmSubscription: async () => {} });
   const port = await freePort();
   await http.listen({ host: '127.0.0.1', port });

@@ -4,13 +4,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTestEnv, waitFor, type TestEnv } from '../support/harness.ts';
 import { campaignWith, counts, person } from '../support/fixtures.ts';
 import { startSmtpSink, type SmtpSink } from '../../src/mail/smtp-sink.ts';
-import { ALL_QUEUES, startWorkers, type RunningWorkers } from '../../src/worker-runner.ts';
+import { startWorkers, type RunningWorkers } from '../../src/worker-runner.ts';
 import { cancel, launch, steeringDeps } from '../../src/producer/campaign-control.ts';
 import { reconcile } from '../../src/producer/reconciler.ts';
 import { addVendor } from '../../src/postal/vendor-store.ts';
 import { setCampaignVendor } from '../../src/db/campaign-store.ts';
 import { ACCOUNTED, NOTICE_STATES } from '../../src/domain/notice-state.ts';
 import type { App } from '../../src/app.ts';
+import { ALL_QUEUE_NAMES } from '../../queues/names.ts';
 
 let t: TestEnv;
 let sink: SmtpSink;
@@ -21,7 +22,7 @@ beforeAll(async () => {
   t = await makeTestEnv();
   sink = await startSmtpSink({ tempfailTimes: 1 });
   app = t.app({ SMTP_URL: sink.url, BATCH_MAX_SIZE: '100000', BACKOFF_BASE_MS: '300', RECONCILE_INTERVAL_MS: '500' });
-  workers = await startWorkers(app, { queues: ALL_QUEUES, concurrency: 6 });
+  workers = await startWorkers(app, { queues: ALL_QUEUE_NAMES, concurrency: 6 });
 });
 afterAll(async () => {
   await workers?.close();

@@ -8,11 +8,12 @@ import { makeTestEnv, waitFor, type TestEnv } from '../support/harness.ts';
 import { campaignWith, counts, person } from '../support/fixtures.ts';
 import { freePort } from '../support/processes.ts';
 import { startSmtpSink, type SmtpSink } from '../../src/mail/smtp-sink.ts';
-import { ALL_QUEUES, startWorkers, type RunningWorkers } from '../../src/worker-runner.ts';
+import { startWorkers, type RunningWorkers } from '../../src/worker-runner.ts';
 import { launch, steeringDeps } from '../../src/producer/campaign-control.ts';
 import { startReceiverFor, type BounceReceiver } from '../../src/bounces/receiver.ts';
 import { verpAddress } from '../../src/mail/verp.ts';
 import type { App } from '../../src/app.ts';
+import { ALL_QUEUE_NAMES } from '../../queues/names.ts';
 
 let t: TestEnv;
 let sink: SmtpSink;
@@ -24,7 +25,7 @@ beforeAll(async () => {
   t = await makeTestEnv();
   sink = await startSmtpSink();
   app = t.app({ SMTP_URL: sink.url, BOUNCE_SMTP_PORT: String(await freePort()), CONFIG_BOUNCE_DOMAINS: '3', SOFT_BOUNCE_LIMIT: '5', BACKOFF_BASE_MS: '60000' });
-  workers = await startWorkers(app, { queues: ALL_QUEUES, concurrency: 4 });
+  workers = await startWorkers(app, { queues: ALL_QUEUE_NAMES, concurrency: 4 });
   receiver = await startReceiverFor(app);
 });
 afterAll(async () => {

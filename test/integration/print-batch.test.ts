@@ -9,13 +9,14 @@ import type { FastifyInstance } from 'fastify';
 import { makeTestEnv, waitFor, type TestEnv } from '../support/harness.ts';
 import { campaignWith, counts, person, root } from '../support/fixtures.ts';
 import { notice } from '../support/cli.ts';
-import { ALL_QUEUES, startWorkers, type RunningWorkers } from '../../src/worker-runner.ts';
+import { startWorkers, type RunningWorkers } from '../../src/worker-runner.ts';
 import { cancel, launch, steeringDeps } from '../../src/producer/campaign-control.ts';
 import { buildServer } from '../../src/http/server.ts';
 import { makeSnsVerifier } from '../../src/bounces/sns.ts';
 import { addVendor } from '../../src/postal/vendor-store.ts';
 import { closeBatch } from '../../src/postal/close-batch.ts';
 import type { App } from '../../src/app.ts';
+import { ALL_QUEUE_NAMES } from '../../queues/names.ts';
 
 /** The vendor posts today (mailed_at may be neither in the future nor before printing). */
 const today = () => new Date().toISOString().slice(0, 10);
@@ -35,7 +36,7 @@ const closeDeps = () => ({ db: app.db, templates: app.templates, fontPath: app.c
 beforeAll(async () => {
   t = await makeTestEnv();
   app = t.app();
-  workers = await startWorkers(app, { queues: ALL_QUEUES.filter((q) => q !== 'email'), concurrency: 4 });
+  workers = await startWorkers(app, { queues: ALL_QUEUE_NAMES.filter((q) => q !== 'email'), concurrency: 4 });
   http = await buildServer({ app, sns: makeSnsVerifier({ allowedTopics: [], fetchCert: async () => '' }), confirmSubscription: async () => {} });
   vendorA = await addVendor(app.db, 'A 印刷');
   vendorB = await addVendor(app.db, 'B 印刷');

@@ -7,9 +7,10 @@ import { makeTestEnv, waitFor, type TestEnv } from '../support/harness.ts';
 import { campaignWith, counts, person } from '../support/fixtures.ts';
 import { startRedisCluster } from '../support/processes.ts';
 import { startSmtpSink, type SmtpSink } from '../../src/mail/smtp-sink.ts';
-import { ALL_QUEUES, startWorkers } from '../../src/worker-runner.ts';
+import { startWorkers } from '../../src/worker-runner.ts';
 import { launch, steeringDeps } from '../../src/producer/campaign-control.ts';
 import { reconcile } from '../../src/producer/reconciler.ts';
+import { ALL_QUEUE_NAMES } from '../../queues/names.ts';
 
 let t: TestEnv;
 let sink: SmtpSink;
@@ -29,7 +30,7 @@ afterAll(async () => {
 describe('Redis Cluster', () => {
   it('runs a campaign through three masters: every person sent once, the queues in one slot', async () => {
     const app = t.app({ SMTP_URL: sink.url, REDIS_URL: cluster.url, QUEUE_PREFIX: '{notice}', RELAY_WINDOW: '200', EMAIL_CHUNK_SIZE: '20', RELAY_TOPUP_MS: '100', SEND_RATE_PER_SEC: '100000' });
-    const workers = await startWorkers(app, { queues: ALL_QUEUES, concurrency: 8 });
+    const workers = await startWorkers(app, { queues: ALL_QUEUE_NAMES, concurrency: 8 });
     try {
       const { id } = await campaignWith(app, t.tmp, Array.from({ length: 800 }, (_, i) => person(i + 1, i % 20 === 0 ? null : `cl${i + 1}@example.com`)));
       await launch(steeringDeps(app), id);

@@ -9,12 +9,13 @@ import type { FastifyInstance } from 'fastify';
 import { makeTestEnv, waitFor, type TestEnv } from '../support/harness.ts';
 import { campaignWith, counts, person, root } from '../support/fixtures.ts';
 import { startSmtpSink, type SmtpSink } from '../../src/mail/smtp-sink.ts';
-import { ALL_QUEUES, startWorkers, type RunningWorkers } from '../../src/worker-runner.ts';
+import { startWorkers, type RunningWorkers } from '../../src/worker-runner.ts';
 import { launch, steeringDeps } from '../../src/producer/campaign-control.ts';
 import { buildServer } from '../../src/http/server.ts';
 import { isSnsUrl, makeSnsVerifier, snsHostFor, stringToSign, type SnsEnvelope } from '../../src/bounces/sns.ts';
 import { isSuppressed } from '../../src/db/notice-store.ts';
 import type { App } from '../../src/app.ts';
+import { ALL_QUEUE_NAMES } from '../../queues/names.ts';
 
 const fixtures = path.join(root, 'test/fixtures/sns');
 const key = readFileSync(path.join(fixtures, 'key.pem'), 'utf8');
@@ -35,7 +36,7 @@ beforeAll(async () => {
   t = await makeTestEnv();
   sink = await startSmtpSink();
   app = t.app({ SMTP_URL: sink.url });
-  workers = await startWorkers(app, { queues: ALL_QUEUES, concurrency: 4 });
+  workers = await startWorkers(app, { queues: ALL_QUEUE_NAMES, concurrency: 4 });
   const sns = makeSnsVerifier({
     allowedTopics: [TOPIC],
     fetchCert: async (url) => {
