@@ -4,6 +4,7 @@
 // sends once. Sends in flight per process are capped (WORKER_CONCURRENCY) and every send first
 // takes a token from the global rate limit.
 import type { Db } from '../db/pool.ts';
+import { withTransaction } from '../db/pool.ts';
 import { chargeMessageError, clearOutage, noteOutage, pauseBySystem } from '../db/campaign-store.ts';
 import { claimForSend, statesOf, suppress, transition, type ClaimedNotice, type NoticeRow } from '../db/notice-store.ts';
 import { retryDelayMs } from '../domain/backoff.ts';
@@ -106,8 +107,11 @@ export function makeNoticeSender(d: NoticeSenderDeps): NoticeSender {
       message = buildMessage(n, n.campaign_name, templates, d.message);
     } catch (err) {
       if (!(err instanceof TemplateError)) throw err;
-      await transition(d.db, { ids: [n.id], from: ['sending'], to: 'needs_review', detail: { class: 'template', reason: err.message }, set: { last_error: err.message }, also: 'unclaim' });
-      await chargeMessageError(d.db, n.campaign_id, d.policy.errorBudget);
+      // The person's move and the campaign's error budget change together, or neither does.
+      await withTransaction(d.db, async (tx) => {
+        await transition(tx, { ids: [n.id], from: ['sending'], to: 'needs_review', detail: { class: 'template', reason: err.message }, set: { last_error: err.message }, also: 'unclaim' });
+        await chargeMessageError(tx, n.campaign_id, d.policy.errorBudget);
+      });
       return { kind: 'needs_review', reason: 'template' };
     }
 
@@ -125,15 +129,21 @@ export function makeNoticeSender(d: NoticeSenderDeps): NoticeSender {
       log.info({ class: c.class, status: c.status }, 'send failed');
       switch (c.class) {
         case 'hard':
-          await suppress(d.db, n.email_normalized, 'hard_bounce', c.reply);
-          return toPostal(n, 'sending', 'hard_bounce', detail);
+          // The address is suppressed and the person handed to post in one transaction.
+          await handOff.inTransaction(d.db, async (tx, toPost) => {
+            await suppress(tx, n.email_normalized!, 'hard_bounce', c.reply);
+            await toPost({ ids: [n.id], from: ['sending'], reason: 'hard_bounce', detail, also: 'unclaim' });
+          });
+          return { kind: 'postal', reason: 'hard_bounce' };
         case 'transient_recipient':
           if (n.attempts >= d.policy.maxAttempts) return toPostal(n, 'sending', 'soft_exhausted', detail);
           await transition(d.db, { ids: [n.id], from: ['sending'], to: 'queued', detail, set: { last_error: c.reply }, also: 'unclaim' });
           return { kind: 'retry', delayMs: retryDelayMs(n.attempts, d.policy.backoffBaseMs, d.policy.backoffMaxMs), reason: c.reply };
         case 'transient_infra': {
-          await transition(d.db, { ids: [n.id], from: ['sending'], to: 'queued', detail, set: { last_error: c.reply }, also: 'refund-attempt' });
-          const paused = await noteOutage(d.db, n.campaign_id, d.policy.outagePauseMs, c.reply);
+          const paused = await withTransaction(d.db, async (tx) => {
+            await transition(tx, { ids: [n.id], from: ['sending'], to: 'queued', detail, set: { last_error: c.reply }, also: 'refund-attempt' });
+            return noteOutage(tx, n.campaign_id, d.policy.outagePauseMs, c.reply);
+          });
           if (paused) {
             log.error({ reply: redactAddresses(c.reply) }, 'campaign paused: mail relay outage');
             return { kind: 'paused', reason: 'outage' };
@@ -144,14 +154,22 @@ export function makeNoticeSender(d: NoticeSenderDeps): NoticeSender {
           await transition(d.db, { ids: [n.id], from: ['sending'], to: 'queued', detail, also: 'refund-attempt' });
           await d.throttle?.(d.policy.throttleBackoffMs);
           return { kind: 'throttled', delayMs: d.policy.throttleBackoffMs };
-        case 'message':
-          await transition(d.db, { ids: [n.id], from: ['sending'], to: 'needs_review', detail, set: { last_error: c.reply }, also: 'unclaim' });
-          if (await chargeMessageError(d.db, n.campaign_id, d.policy.errorBudget)) log.error('campaign paused: error budget spent');
+        case 'message': {
+          const spent = await withTransaction(d.db, async (tx) => {
+            await transition(tx, { ids: [n.id], from: ['sending'], to: 'needs_review', detail, set: { last_error: c.reply }, also: 'unclaim' });
+            return chargeMessageError(tx, n.campaign_id, d.policy.errorBudget);
+          });
+          if (spent) log.error('campaign paused: error budget spent');
           return { kind: 'needs_review', reason: c.reply };
+        }
         case 'config':
-          // Our fault, not theirs: put the person back and stop the campaign; nobody goes to post.
-          await transition(d.db, { ids: [n.id], from: ['sending'], to: 'queued', detail, set: { last_error: c.reply }, also: 'refund-attempt' });
-          await pauseBySystem(d.db, n.campaign_id, 'email-worker', `sending configuration problem: ${c.reply}`);
+          // Our fault, not theirs: put the person back and stop the campaign, in one transaction
+          // (a crash between the two must not leave the campaign running into the same failure);
+          // nobody goes to post.
+          await withTransaction(d.db, async (tx) => {
+            await transition(tx, { ids: [n.id], from: ['sending'], to: 'queued', detail, set: { last_error: c.reply }, also: 'refund-attempt' });
+            await pauseBySystem(tx, n.campaign_id, 'email-worker', `sending configuration problem: ${c.reply}`);
+          });
           log.error({ reply: redactAddresses(c.reply) }, 'campaign paused: our sending configuration was refused');
           return { kind: 'paused', reason: c.reply };
       }

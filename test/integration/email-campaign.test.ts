@@ -122,6 +122,38 @@ describe('an email campaign', () => {
     expect(attempts[0].m).toBe(1); // our failure did not use up anybody's attempts
   });
 
+  it('moves the person and pauses the campaign in one transaction: when the pause cannot be written, neither happens', async () => {
+    const { id } = await campaignWith(app, t.tmp, [person(1, 'atomic1@example.com')]);
+    // The pause's ledger row fails once (as a crash between the two statements would): the person
+    // must not be back in the queue of a campaign that is still running.
+    // (A sequence, because it is not rolled back with the transaction the exception aborts.)
+    await app.db.query(`create sequence pause_tries`);
+    await app.db.query(`create function fail_pause_once() returns trigger language plpgsql as $$
+      begin
+        if new.verb = 'pause' and nextval('pause_tries') = 1 then
+          raise exception 'test: the pause could not be written';
+        end if;
+        return new;
+      end $$`);
+    await app.db.query(`create trigger fail_pause_once before insert on campaign_events for each row execute function fail_pause_once()`);
+    try {
+      sink.mode.authFail = true;
+      await launch(relay(), id);
+      // The failed attempt rolled back whole; the job's retry pauses the campaign.
+      await waitFor(async () => (await counts(app, id)).state === 'paused', { what: 'pause on the retry' });
+      expect((await app.db.query('select last_value::int as n from pause_tries')).rows[0].n).toBe(2); // failed once, then written
+      const moves = (await app.db.query(`select from_state, to_state from notice_events where campaign_id = $1 and from_state = 'sending' order by id`, [id])).rows;
+      // The failed attempt left the person `sending` (its move rolled back with the pause), so the
+      // retry claimed them again; then one move back to the queue, committed with its pause.
+      expect(moves).toEqual([{ from_state: 'sending', to_state: 'sending' }, { from_state: 'sending', to_state: 'queued' }]);
+      const s = await counts(app, id);
+      expect(s.counts.postal_queued).toBe(0);
+    } finally {
+      sink.mode.authFail = false;
+      await app.db.query('drop trigger fail_pause_once on campaign_events');
+    }
+  });
+
   it('pause stops sending within seconds; resume finishes with nobody skipped or doubled', async () => {
     const rows = Array.from({ length: 1500 }, (_, i) => person(i + 1, `pr${i + 1}@example.com`));
     const { id } = await campaignWith(app, t.tmp, rows);
