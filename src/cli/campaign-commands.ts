@@ -39,14 +39,14 @@ export function addCampaignCommands(program: Command): void {
     .option('--json', 'machine-readable output')
     .action((o: { name: string; templates: string; extraVars: string; vendor?: string; discovered?: string; basis: 'unauthorized_access' | 'other'; json?: boolean }) =>
       withApp(async (app) => {
-        const [{ createCampaignFromDir }, { vendorByName, setCampaignVendor, setCampaignDeadline }] = await Promise.all([import('../templates/create-campaign.ts'), stores()]);
+        const [{ createCampaignFromDir }, { vendorByName }] = await Promise.all([import('../templates/create-campaign.ts'), stores()]);
         const extra = o.extraVars.split(',').map((s) => s.trim()).filter(Boolean);
         const vendor = o.vendor ? await vendorByName(app.db, o.vendor) : null;
         if (o.vendor && !vendor) throw new UsageError(`no vendor named "${o.vendor}" (add it with: notice vendor add NAME)`);
         const who = cliActor().actor;
-        const c = await createCampaignFromDir(app.db, o.name, o.templates, extra, who);
-        if (vendor) await setCampaignVendor(app.db, c.id, vendor.id, who);
-        if (o.discovered) await setCampaignDeadline(app.db, c.id, o.discovered, o.basis, who);
+        const c = await createCampaignFromDir(app.db, o.name, o.templates, extra, who, {
+          vendorId: vendor?.id, deadline: o.discovered ? { discoveredOn: o.discovered, basis: o.basis } : undefined,
+        });
         // stdout carries the id alone, so `id=$(notice campaign create …)` works.
         print(o.json, c, String(c.id));
         if (!o.json) say(`campaign ${c.id} created: template ${c.templateVersion}, segments ${c.segments.join(', ')}, locales ${c.locales.join(', ')}${vendor ? `, letters to ${vendor.name}` : ''}`);

@@ -13,7 +13,7 @@ import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
 import type { App } from '../app.ts';
 import { makePool } from '../db/pool.ts';
-import { getCampaign, noteCampaignEvent, setCampaignDeadline, setCampaignPacing, setCampaignVendor } from '../db/campaign-store.ts';
+import { getCampaign, noteCampaignEvent, setCampaignPacing } from '../db/campaign-store.ts';
 import { isCalendarDate } from '../domain/deadline.ts';
 import { isClock, isValidTimeZone } from '../domain/send-window.ts';
 import { importCsv } from '../import/importer.ts';
@@ -155,10 +155,9 @@ export function registerOpsRoutes(server: FastifyInstance, app: App): void {
       if (!rows[0]) throw new HttpError(400, `no stored template set ${b.template_version}`, {}, 'body.template_version');
       files = new Map(Object.entries(rows[0].files as Record<string, string>));
     }
-    const c = await createCampaignFromFiles(app.db, b.name, files, b.extra_vars, who);
-    if (vendor) await setCampaignVendor(app.db, c.id, vendor.id, who);
-    if (b.discovered_on) await setCampaignDeadline(app.db, c.id, b.discovered_on, b.deadline_basis, who);
-    if (b.pacing) await setCampaignPacing(app.db, c.id, pacingOfBody(b.pacing), who);
+    const c = await createCampaignFromFiles(app.db, b.name, files, b.extra_vars, who, {
+      vendorId: vendor?.id, deadline: b.discovered_on ? { discoveredOn: b.discovered_on, basis: b.deadline_basis } : undefined, pacing: b.pacing ? pacingOfBody(b.pacing) : undefined,
+    });
     return reply.code(201).send({ id: c.id, template_version: c.templateVersion, segments: c.segments, locales: c.locales });
   });
 

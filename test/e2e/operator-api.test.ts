@@ -245,6 +245,31 @@ describe('the auth matrix, over every route the server registers', () => {
   });
 });
 
+describe('creating a campaign', () => {
+  it('is one transaction: when its last write fails, no half-made campaign is left', async () => {
+    const before = (await app.db.query('select count(*)::int as n from campaigns')).rows[0].n;
+    await app.db.query(`create function fail_pacing() returns trigger language plpgsql as $$
+      begin if new.verb = 'pacing' then raise exception 'test: pacing could not be written'; end if; return new; end $$`);
+    await app.db.query(`create trigger fail_pacing before insert on campaign_events for each row execute function fail_pacing()`);
+    try {
+      const r = await fetch(`${base}/api/v1/campaigns`, as('operator', json({ name: 'half-made', templates: templateFiles(), vendor: 'insatsu', discovered_on: '2026-11-20', pacing: { hourly_cap: 100 } })));
+      expect(r.status).toBe(500);
+    } finally {
+      await app.db.query('drop trigger fail_pacing on campaign_events');
+    }
+    expect((await app.db.query('select count(*)::int as n from campaigns')).rows[0].n).toBe(before);
+    expect((await app.db.query(`select count(*)::int as n from campaigns where name = 'half-made'`)).rows[0].n).toBe(0);
+    // And the same request, nothing failing, creates it whole.
+    const ok = await fetch(`${base}/api/v1/campaigns`, as('operator', json({ name: 'whole', templates: templateFiles(), vendor: 'insatsu', discovered_on: '2026-11-20', pacing: { hourly_cap: 100 } })));
+    expect(ok.status).toBe(201);
+    const id = (await ok.json()).id;
+    const { rows } = await app.db.query('select vendor_id is not null as vendor, discovered_on, hourly_cap from campaigns where id = $1', [id]);
+    expect(rows[0]).toEqual({ vendor: true, discovered_on: '2026-11-20', hourly_cap: 100 });
+    const verbs = (await app.db.query('select verb from campaign_events where campaign_id = $1 order by id', [id])).rows.map((x) => x.verb);
+    expect(verbs).toEqual(['create', 'vendor', 'deadline', 'pacing']);
+  });
+});
+
 describe('/docs', () => {
   it('is a valid OpenAPI 3.1 description with every route the server registers, the vendor API included', async () => {
     const r = await fetch(`${base}/docs/json`);
