@@ -10,7 +10,7 @@ import { pipeline } from 'node:stream/promises';
 import pgCopy from 'pg-copy-streams';
 import PDFDocument from 'pdfkit';
 import { loadConfig } from '../src/config.ts';
-import { arg, benchDatabase, root } from './bench-env.ts';
+import { arg, benchDatabase, measured, root } from './bench-env.ts';
 import { makeApp } from '../src/app.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { importCsv } from '../src/import/importer.ts';
@@ -22,19 +22,6 @@ import { closeBatch } from '../src/postal/close-batch.ts';
 const LETTERS = arg('letters', 100_000);
 const PDF_LETTERS = arg('pdf-letters', 2000);
 const tmp = mkdtempSync(path.join(tmpdir(), 'notice-bench-batch-'));
-
-/** Peak RSS while fn runs, sampled every 50 ms. */
-async function measured<T>(fn: () => Promise<T>): Promise<{ value: T; seconds: number; peakMb: number }> {
-  let peak = process.memoryUsage().rss;
-  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
-  const t0 = performance.now();
-  try {
-    const value = await fn();
-    return { value, seconds: (performance.now() - t0) / 1000, peakMb: Math.round(Math.max(peak, process.memoryUsage().rss) / 1048576) };
-  } finally {
-    clearInterval(timer);
-  }
-}
 
 async function batchOf(app: ReturnType<typeof makeApp>, campaignId: number, vendorId: number, limit: number): Promise<number> {
   // Straight into one batch, as the postal worker would have put them.

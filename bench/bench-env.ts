@@ -28,3 +28,16 @@ export async function benchDatabase(prefix: string): Promise<{ name: string; url
     },
   };
 }
+
+/** Peak RSS while fn runs, sampled every 50 ms. */
+export async function measured<T>(fn: () => Promise<T>): Promise<{ value: T; seconds: number; peakMb: number }> {
+  let peak = process.memoryUsage().rss;
+  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
+  const t0 = performance.now();
+  try {
+    const value = await fn();
+    return { value, seconds: (performance.now() - t0) / 1000, peakMb: Math.round(Math.max(peak, process.memoryUsage().rss) / 1048576) };
+  } finally {
+    clearInterval(timer);
+  }
+}

@@ -10,7 +10,7 @@ import path from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import pgCopy from 'pg-copy-streams';
 import { loadConfig } from '../src/config.ts';
-import { arg, benchDatabase, root } from './bench-env.ts';
+import { arg, benchDatabase, measured, root } from './bench-env.ts';
 import { makeApp } from '../src/app.ts';
 import { migrate } from '../src/db/migrate.ts';
 import { importCsv } from '../src/import/importer.ts';
@@ -20,18 +20,6 @@ import { rowsSelect, writeReport } from '../src/producer/campaign-report.ts';
 
 const PEOPLE = arg('people', 200_000);
 const tmp = mkdtempSync(path.join(tmpdir(), 'notice-bench-report-'));
-
-async function measured(fn: () => Promise<unknown>): Promise<{ seconds: number; peakMb: number }> {
-  let peak = process.memoryUsage().rss;
-  const timer = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 50);
-  const t0 = performance.now();
-  try {
-    await fn();
-    return { seconds: (performance.now() - t0) / 1000, peakMb: Math.round(Math.max(peak, process.memoryUsage().rss) / 1048576) };
-  } finally {
-    clearInterval(timer);
-  }
-}
 
 async function main() {
   const bench = await benchDatabase('benchr');
