@@ -13,11 +13,11 @@ import { loadConfig } from '../src/config.ts';
 import { arg, benchDatabase, measured, root } from './bench-env.ts';
 import { makeApp } from '../src/app.ts';
 import { migrate } from '../src/db/migrate.ts';
-import { importCsv } from '../src/import/importer.ts';
+import { importCsv } from '../src/intake/importer.ts';
 import { writeDemoCsv } from '../src/cli/demo-data.ts';
-import { createCampaignFromDir } from '../src/templates/create-campaign.ts';
-import { addVendor } from '../src/postal/vendor-store.ts';
-import { closeBatch } from '../src/postal/close-batch.ts';
+import { createCampaignFromDir } from '../src/campaigns/create.ts';
+import { addVendor } from '../src/channels/post/vendor-store.ts';
+import { closeBatch } from '../src/channels/post/close-batch.ts';
 
 const LETTERS = arg('letters', 100_000);
 const PDF_LETTERS = arg('pdf-letters', 2000);

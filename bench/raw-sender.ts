@@ -4,7 +4,7 @@
 //   node bench/raw-sender.ts SMTP_URL COUNT POOL IN_FLIGHT OFFSET
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { makeSmtpTransport } from '../src/mail/smtp.ts';
+import { makeSmtpTransport } from '../src/channels/email/smtp.ts';
 import { root } from './bench-env.ts';
 
 const [url, count, pool, inFlight, offset] = process.argv.slice(2);

@@ -13,10 +13,11 @@ import { loadConfig } from '../src/config.ts';
 import { arg, benchDatabase, measured, root } from './bench-env.ts';
 import { makeApp } from '../src/app.ts';
 import { migrate } from '../src/db/migrate.ts';
-import { importCsv } from '../src/import/importer.ts';
+import { importCsv } from '../src/intake/importer.ts';
 import { writeDemoCsv } from '../src/cli/demo-data.ts';
-import { createCampaignFromDir } from '../src/templates/create-campaign.ts';
-import { rowsSelect, writeReport } from '../src/producer/campaign-report.ts';
+import { createCampaignFromDir } from '../src/campaigns/create.ts';
+import { writeReport } from '../src/campaigns/report.ts';
+import { rowsSelect } from '../src/campaigns/report-store.ts';
 
 const PEOPLE = arg('people', 200_000);
 const tmp = mkdtempSync(path.join(tmpdir(), 'notice-bench-report-'));

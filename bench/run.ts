@@ -19,11 +19,11 @@ import { loadConfig } from '../src/config.ts';
 import { arg, benchDatabase, root } from './bench-env.ts';
 import { makeApp, type App } from '../src/app.ts';
 import { migrate } from '../src/db/migrate.ts';
-import { importCsv } from '../src/import/importer.ts';
+import { importCsv } from '../src/intake/importer.ts';
 import { writeDemoCsv } from '../src/cli/demo-data.ts';
-import { launch, steeringDeps } from '../src/producer/campaign-control.ts';
+import { launch, steeringDeps } from '../src/campaigns/control.ts';
 import { exactCounts } from '../src/db/counts-store.ts';
-import { createCampaignFromDir } from '../src/templates/create-campaign.ts';
+import { createCampaignFromDir } from '../src/campaigns/create.ts';
 import { JOB } from '../queues/names.ts';
 import { startSink, smtpSource, type Sink } from './sinks.ts';
 

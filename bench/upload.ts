@@ -13,8 +13,8 @@ import { writeDemoCsv } from '../src/cli/demo-data.ts';
 import { loadConfig } from '../src/config.ts';
 import { makeApp } from '../src/app.ts';
 import { migrate } from '../src/db/migrate.ts';
-import { addOperator } from '../src/http/operator-store.ts';
-import { createCampaignFromDir } from '../src/templates/create-campaign.ts';
+import { addOperator } from '../src/auth/operator-store.ts';
+import { createCampaignFromDir } from '../src/campaigns/create.ts';
 
 const ROWS = arg('rows', 1_000_000);
 const node = process.execPath;

@@ -6,8 +6,8 @@ import type { Config } from './config.ts';
 import { makePool, type Db } from './db/pool.ts';
 import { checkPostgres, checkRedis } from './dependencies.ts';
 import { makeLogger, type Logger } from './logger.ts';
-import type { MailTransport } from './mail/transport.ts';
-import { makeTemplateCache, type TemplateCache } from './templates/template-store.ts';
+import type { MailTransport } from './channels/email/transport.ts';
+import { makeTemplateCache, type TemplateCache } from './db/template-store.ts';
 import { makeWorkerMetrics, type WorkerMetrics } from './metrics/worker-metrics.ts';
 import { makeRedis } from '../queues/connection.ts';
 import { makeQueues, type Queues } from '../queues/queues.ts';
@@ -44,10 +44,10 @@ export interface AppOptions {
 
 export async function makeTransport(config: Config): Promise<MailTransport> {
   if (config.MAIL_TRANSPORT === 'ses') {
-    const { makeSesTransport } = await import('./mail/ses.ts');
+    const { makeSesTransport } = await import('./channels/email/ses.ts');
     return makeSesTransport({ region: config.SES_REGION, endpoint: config.SES_ENDPOINT, accessKeyId: config.SES_ACCESS_KEY_ID, secretAccessKey: config.SES_SECRET_ACCESS_KEY, requestTimeoutMs: Math.min(30_000, Math.floor(config.SEND_LEASE_MS / 2)) });
   }
-  const { makeSmtpTransport } = await import('./mail/smtp.ts');
+  const { makeSmtpTransport } = await import('./channels/email/smtp.ts');
   return makeSmtpTransport({ url: config.SMTP_URL, poolSize: config.SMTP_POOL_SIZE, timeoutMs: config.SMTP_TIMEOUT_MS });
 }
 

@@ -1,5 +1,6 @@
 // The one place that reads process.env. Every key has a default that works with
 // scripts/services.sh and a description; every problem is listed at once at start-up.
+import { PermanentError } from './domain/errors.ts';
 import { z } from 'zod';
 
 const int = (def: number, min = 0) => z.coerce.number().int().min(min).default(def);
@@ -94,11 +95,10 @@ function parseTrustProxy(v: string, ctx: z.RefinementCtx): false | number | stri
 
 export const DEV_VERP_SECRET = 'dev-only-verp-secret-change-me-now';
 
-export class ConfigError extends Error {
+export class ConfigError extends PermanentError {
   readonly problems: string[];
   constructor(problems: string[]) {
-    super(`configuration problems:\n  ${problems.join('\n  ')}`);
-    this.name = 'ConfigError';
+    super('invalid', `configuration problems:\n  ${problems.join('\n  ')}`);
     this.problems = problems;
   }
 }

@@ -1,15 +1,15 @@
 // Before a command changes anything, it checks that what it needs answers: PostgreSQL, Redis.
 // An unreachable dependency is one clear line naming the server and the setting, within
 // DEPENDENCY_TIMEOUT_MS, not a hang or a page of stack traces.
+import { RetryableError } from './domain/errors.ts';
 import { Redis } from 'ioredis';
 import type { Db } from './db/pool.ts';
-import { dbTarget } from './db/pool.ts';
+import { dbTarget, ping } from './db/pool.ts';
 import { clusterNodes } from '../queues/connection.ts';
 
-export class DependencyError extends Error {
+export class DependencyError extends RetryableError {
   constructor(message: string, options?: { cause?: unknown }) {
-    super(message, options);
-    this.name = 'DependencyError';
+    super('unavailable', message, options);
   }
 }
 
@@ -33,7 +33,7 @@ function withTimeout<T>(p: Promise<T>, ms: number): Promise<T> {
 
 export async function checkPostgres(db: Db, databaseUrl: string, timeoutMs: number): Promise<void> {
   try {
-    await withTimeout(db.query('select 1'), timeoutMs);
+    await withTimeout(ping(db), timeoutMs);
   } catch (err) {
     throw new DependencyError(`cannot reach PostgreSQL at ${dbTarget(databaseUrl)} (DATABASE_URL): ${(err as Error).message}`, { cause: err });
   }

@@ -5,7 +5,7 @@ import { DelayedError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { emailChunkJobSchema, emailJobSchema, type EmailQueueJob } from '../queues/jobs.ts';
 import { JOB, QUEUE } from '../queues/names.ts';
-import type { NoticeSender, SendOutcome } from '../src/mail/send-notice.ts';
+import type { NoticeSender, SendOutcome } from '../src/channels/email/send-notice.ts';
 
 export interface EmailWorkerOptions {
   connection: Redis;

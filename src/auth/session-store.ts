@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { Queryable } from '../db/notice-store.ts';
 import { hashToken } from './token-store.ts';
-import type { Operator } from '../http/operator-store.ts';
+import type { Operator } from './operator-store.ts';
 
 export interface Session {
   id: number;

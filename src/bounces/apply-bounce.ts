@@ -17,7 +17,7 @@ import { lockNotice, noteEvent, suppress, transition, type NoticeRow } from '../
 import { configBounceEvidence, getBounceEvent, markApplied, markWaiting, type BounceEventRow } from './bounce-store.ts';
 import { appliesIn, eventEffect } from '../domain/event-rules.ts';
 import { REASONS, type BounceClass, type BounceReason } from '../domain/bounce-rules.ts';
-import type { NoticeRef } from '../producer/enqueue.ts';
+import type { NoticeRef } from '../dispatch/enqueue.ts';
 
 export interface ApplyBounceDeps {
   db: Db;

@@ -7,11 +7,13 @@ import { SMTPServer } from 'smtp-server';
 import { analyzeBounce } from '../domain/bounce.ts';
 import { REASONS } from '../domain/bounce-rules.ts';
 import type { Logger } from '../logger.ts';
-import { parseVerp } from '../mail/verp.ts';
+import { parseVerp } from '../channels/email/verp.ts';
 import { toMailParts } from './mail-parts.ts';
 import type { NewBounceEvent } from './bounce-store.ts';
 import { listenError } from '../dependencies.ts';
-import type { App } from '../app.ts';
+import type { Config } from '../config.ts';
+import type { Queryable } from '../db/pool.ts';
+import type { Queues } from '../../queues/queues.ts';
 import { makeBounceAcceptor } from './accept-bounce.ts';
 
 export interface ReceiverDeps {
@@ -136,7 +138,7 @@ export async function startBounceReceiver(d: ReceiverDeps): Promise<BounceReceiv
 }
 
 /** `notice receive`: the receiver with the app's settings, recording into PostgreSQL and queueing. */
-export function startReceiverFor(app: App, port = app.config.BOUNCE_SMTP_PORT): Promise<BounceReceiver> {
+export function startReceiverFor(app: { config: Config; log: Logger; db: Queryable; queues: Queues }, port = app.config.BOUNCE_SMTP_PORT): Promise<BounceReceiver> {
   const c = app.config;
   return startBounceReceiver({ host: c.BOUNCE_SMTP_HOST, port, verpSecret: c.VERP_SECRET, bounceDomain: c.BOUNCE_DOMAIN, accept: makeBounceAcceptor(app), log: app.log.child({ component: 'bounce-receiver' }) });
 }

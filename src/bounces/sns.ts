@@ -5,7 +5,7 @@
 // certificate cache is bounded. The fetcher is injectable so tests can trust their own
 // certificate without touching the network.
 import { createVerify } from 'node:crypto';
-import { StatusError } from '../errors.ts';
+import { PermanentError, RetryableError } from '../domain/errors.ts';
 
 export interface SnsEnvelope {
   Type: 'Notification' | 'SubscriptionConfirmation' | 'UnsubscribeConfirmation';
@@ -21,9 +21,17 @@ export interface SnsEnvelope {
   Token?: string;
 }
 
-export class SnsError extends StatusError {
-  constructor(statusCode: number, message: string) {
-    super(statusCode, message, 'SnsError');
+/** A notification we refuse (malformed, not signed by SNS for our topic). */
+export class SnsError extends PermanentError {
+  constructor(code: 'invalid' | 'forbidden', message: string) {
+    super(code, message);
+  }
+}
+
+/** SNS's signing certificate could not be fetched: the notification may verify later (SNS retries). */
+export class SnsUpstreamError extends RetryableError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('upstream', message, options);
   }
 }
 
@@ -80,17 +88,17 @@ export function makeSnsVerifier(o: { allowedTopics: readonly string[]; fetchCert
     async verify(body) {
       const m = body as Partial<SnsEnvelope>;
       if (!m || typeof m !== 'object' || !m.Type || !(m.Type in FIELDS) || typeof m.Message !== 'string' || !m.MessageId || !m.TopicArn || !m.Signature || !m.SigningCertURL) {
-        throw new SnsError(400, 'not an SNS message');
+        throw new SnsError('invalid', 'not an SNS message');
       }
-      if (!o.allowedTopics.includes(m.TopicArn)) throw new SnsError(403, 'unexpected TopicArn');
-      if (!isSnsUrl(m.SigningCertURL, m.TopicArn)) throw new SnsError(403, `signing certificate is not from ${snsHostFor(m.TopicArn) ?? 'sns.<region>.amazonaws.com'} over https`);
-      if (m.SubscribeURL !== undefined && !isSnsUrl(m.SubscribeURL, m.TopicArn)) throw new SnsError(403, 'SubscribeURL is not on the topic\'s SNS host');
+      if (!o.allowedTopics.includes(m.TopicArn)) throw new SnsError('forbidden', 'unexpected TopicArn');
+      if (!isSnsUrl(m.SigningCertURL, m.TopicArn)) throw new SnsError('forbidden', `signing certificate is not from ${snsHostFor(m.TopicArn) ?? 'sns.<region>.amazonaws.com'} over https`);
+      if (m.SubscribeURL !== undefined && !isSnsUrl(m.SubscribeURL, m.TopicArn)) throw new SnsError('forbidden', 'SubscribeURL is not on the topic\'s SNS host');
       const sentAt = Date.parse(m.Timestamp ?? '');
-      if (Number.isNaN(sentAt)) throw new SnsError(400, 'no valid Timestamp');
-      if (now() - sentAt > MAX_AGE_MS) throw new SnsError(403, 'message is more than an hour old (a replay?)');
-      if (sentAt - now() > 5 * 60_000) throw new SnsError(403, 'message is dated in the future');
+      if (Number.isNaN(sentAt)) throw new SnsError('invalid', 'no valid Timestamp');
+      if (now() - sentAt > MAX_AGE_MS) throw new SnsError('forbidden', 'message is more than an hour old (a replay?)');
+      if (sentAt - now() > 5 * 60_000) throw new SnsError('forbidden', 'message is dated in the future');
       const algorithm = m.SignatureVersion === '1' ? 'RSA-SHA1' : m.SignatureVersion === '2' ? 'RSA-SHA256' : null;
-      if (!algorithm) throw new SnsError(400, 'unknown SignatureVersion');
+      if (!algorithm) throw new SnsError('invalid', 'unknown SignatureVersion');
       let cert = certs.get(m.SigningCertURL);
       if (cert) {
         certs.delete(m.SigningCertURL); // most recently used goes last
@@ -107,7 +115,7 @@ export function makeSnsVerifier(o: { allowedTopics: readonly string[]; fetchCert
       } catch {
         ok = false;
       }
-      if (!ok) throw new SnsError(403, 'bad signature');
+      if (!ok) throw new SnsError('forbidden', 'bad signature');
       return m as SnsEnvelope;
     },
   };
@@ -116,12 +124,12 @@ export function makeSnsVerifier(o: { allowedTopics: readonly string[]; fetchCert
 /** Fetch a certificate from SNS (production); the verifier has checked the host against the topic. */
 export async function fetchSnsCert(url: string): Promise<string> {
   const res = await fetch(url, { signal: AbortSignal.timeout(5000), redirect: 'error' });
-  if (!res.ok) throw new SnsError(502, `certificate fetch failed: ${res.status}`);
+  if (!res.ok) throw new SnsUpstreamError(`certificate fetch failed: ${res.status}`);
   return res.text();
 }
 
 /** Confirm a subscription: a GET to its SubscribeURL (checked against the topic's SNS host). */
 export async function confirmSnsSubscription(url: string): Promise<void> {
   const res = await fetch(url, { signal: AbortSignal.timeout(5000), redirect: 'error' });
-  if (!res.ok) throw new SnsError(502, `subscription confirmation failed: ${res.status}`);
+  if (!res.ok) throw new SnsUpstreamError(`subscription confirmation failed: ${res.status}`);
 }

@@ -1,14 +1,14 @@
 // `notice campaign …`: create and steer campaigns.
 /* eslint-disable no-console -- this is the CLI's own output */
 import { InvalidArgumentError, type Command } from 'commander';
-import type { RelayProgress } from '../producer/relay.ts';
+import type { RelayProgress } from '../dispatch/relay.ts';
 import { deadlineOf, isCalendarDate } from '../domain/deadline.ts';
 import { UsageError, cliActor, positiveInt, print, say, withApp } from './common.ts';
 import { formatStatus } from './output.ts';
 
 // What the actions use, loaded when one runs.
-const control = () => import('../producer/campaign-control.ts');
-const stores = async () => ({ ...(await import('../db/campaign-store.ts')), ...(await import('../postal/vendor-store.ts')) });
+const control = () => import('../campaigns/control.ts');
+const stores = async () => ({ ...(await import('../db/campaign-store.ts')), ...(await import('../channels/post/vendor-store.ts')) });
 
 function calendarDate(v: string): string {
   if (!isCalendarDate(v)) throw new InvalidArgumentError(`"${v}" is not a calendar date (YYYY-MM-DD)`);
@@ -39,7 +39,7 @@ export function addCampaignCommands(program: Command): void {
     .option('--json', 'machine-readable output')
     .action((o: { name: string; templates: string; extraVars: string; vendor?: string; discovered?: string; basis: 'unauthorized_access' | 'other'; json?: boolean }) =>
       withApp(async (app) => {
-        const [{ createCampaignFromDir }, { vendorByName }] = await Promise.all([import('../templates/create-campaign.ts'), stores()]);
+        const [{ createCampaignFromDir }, { vendorByName }] = await Promise.all([import('../campaigns/create.ts'), stores()]);
         const extra = o.extraVars.split(',').map((s) => s.trim()).filter(Boolean);
         const vendor = o.vendor ? await vendorByName(app.db, o.vendor) : null;
         if (o.vendor && !vendor) throw new UsageError(`no vendor named "${o.vendor}" (add it with: notice vendor add NAME)`);
@@ -147,7 +147,7 @@ export function addCampaignCommands(program: Command): void {
     .option('--watch', 'refresh every 2 s until the email phase is done')
     .action((id: number, o: { json?: boolean; watch?: boolean }) =>
       withApp(async (app) => {
-        const { campaignStatus } = await import('../producer/campaign-status.ts');
+        const { campaignStatus } = await import('../campaigns/status.ts');
         for (;;) {
           const s = await campaignStatus(app.db, id);
           if (!s) throw new UsageError(`campaign ${id} does not exist`);
@@ -166,7 +166,7 @@ export function addCampaignCommands(program: Command): void {
     .requiredOption('--out <file>', 'file to write (.json for JSON, else CSV)')
     .action((id: number, o: { out: string }) =>
       withApp(async (app) => {
-        const [{ getCampaign }, { writeReportFile }] = await Promise.all([import('../db/campaign-store.ts'), import('../producer/campaign-report.ts')]);
+        const [{ getCampaign }, { writeReportFile }] = await Promise.all([import('../db/campaign-store.ts'), import('../campaigns/report.ts')]);
         if (!(await getCampaign(app.db, id))) throw new UsageError(`campaign ${id} does not exist`);
         const r = await writeReportFile(app.db, id, o.out, o.out.endsWith('.json') ? 'json' : 'csv');
         console.log(`wrote ${r.people} rows to ${o.out}: imported ${r.imported}, people ${r.people}, accounted ${r.accounted}, unaccounted ${r.unaccountedTotal}`);
@@ -190,7 +190,7 @@ export function addCampaignCommands(program: Command): void {
     .action((id: number, o: { notice?: number; customer?: string; html?: boolean; letter?: string; json?: boolean }) =>
       withApp(async (app) => {
         if (!o.notice && !o.customer) throw new UsageError('say who: --notice ID or --customer CUSTOMER_ID');
-        const [{ previewEmail, previewLetter }, { messageSettings }] = await Promise.all([import('../producer/preview.ts'), import('../mail/message.ts')]);
+        const [{ previewEmail, previewLetter }, { messageSettings }] = await Promise.all([import('../campaigns/preview.ts'), import('../channels/email/message.ts')]);
         const who = { noticeId: o.notice, customerId: o.customer };
         const c = app.config;
         if (o.letter) {
@@ -213,7 +213,7 @@ export function addCampaignCommands(program: Command): void {
     .option('--locale <locale>', 'which variant', 'ja')
     .action((id: number, o: { to: string; segment: string; locale: string }) =>
       withApp(async (app) => {
-        const [{ testSend }, { messageSettings }] = await Promise.all([import('../producer/preview.ts'), import('../mail/message.ts')]);
+        const [{ testSend }, { messageSettings }] = await Promise.all([import('../campaigns/preview.ts'), import('../channels/email/message.ts')]);
         const c = app.config;
         const r = await testSend(app.db, app.templates, await app.transport(), messageSettings(c), id, o);
         console.log(`sent ${o.segment}.${o.locale} to ${o.to}: ${r.reply}`);
@@ -227,7 +227,7 @@ export function addCampaignCommands(program: Command): void {
     .option('--json', 'machine-readable output')
     .action((id: number, o: { json?: boolean }) =>
       withApp(async (app) => {
-        const { dryRun } = await import('../producer/preview.ts');
+        const { dryRun } = await import('../campaigns/preview.ts');
         const r = await dryRun(app.db, id);
         const lines = [
           `campaign ${id}: ${r.total.email} by email, ${r.total.post} by post, ${r.total.rejected} rejected at import (${r.duplicates} duplicates)`,
@@ -249,7 +249,7 @@ export function addCampaignCommands(program: Command): void {
     .action((id: number, o: { quiet?: string; timeZone?: string; hourlyCap?: number; clear?: boolean }) =>
       withApp(async (app) => {
         const [{ setCampaignPacing }, { isClock, isValidTimeZone }, { pacingOf }] = await Promise.all([
-          import('../db/campaign-store.ts'), import('../domain/send-window.ts'), import('../producer/pacing-gate.ts'),
+          import('../db/campaign-store.ts'), import('../domain/send-window.ts'), import('../dispatch/pacing-gate.ts'),
         ]);
         const now = await pacingOf(app.db, id);
         if (!now) throw new UsageError(`campaign ${id} does not exist`);

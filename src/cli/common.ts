@@ -1,14 +1,14 @@
 // Helpers the `notice` commands share.
 /* eslint-disable no-console -- this is the CLI's own output */
+import { PermanentError } from '../domain/errors.ts';
 import { userInfo } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { InvalidArgumentError } from 'commander';
 import type { App } from '../app.ts';
 
-export class UsageError extends Error {
+export class UsageError extends PermanentError {
   constructor(message: string) {
-    super(message);
-    this.name = 'UsageError';
+    super('invalid', message);
   }
 }
 

@@ -2,6 +2,9 @@
 // synthetic customers, imports them, runs workers against a built-in SMTP sink that rejects some
 // addresses (550 5.1.1) and greylists others, and ends with every person's final state.
 /* eslint-disable no-console -- this is the CLI's own output */
+import { setCampaignVendor } from '../db/campaign-store.ts';
+import { countInState } from '../db/notice-store.ts';
+import { batchesToClose } from '../channels/post/batch-store.ts';
 import { spawnSync } from 'node:child_process';
 import { mkdir, rm } from 'node:fs/promises';
 import path from 'node:path';
@@ -11,20 +14,20 @@ import { makeApp } from '../app.ts';
 import { migrate } from '../db/migrate.ts';
 import { ACCOUNTED, NOTICE_STATES } from '../domain/notice-state.ts';
 import type { Db } from '../db/pool.ts';
-import { importCsv } from '../import/importer.ts';
-import { startSmtpSink } from '../mail/smtp-sink.ts';
-import { launch, steeringDeps } from '../producer/campaign-control.ts';
-import { campaignStatus } from '../producer/campaign-status.ts';
-import { writeReportFile } from '../producer/campaign-report.ts';
-import { createCampaignFromDir } from '../templates/create-campaign.ts';
-import { startWorkers } from '../worker-runner.ts';
+import { importCsv } from '../intake/importer.ts';
+import { startSmtpSink } from './smtp-sink.ts';
+import { launch, steeringDeps } from '../campaigns/control.ts';
+import { campaignStatus } from '../campaigns/status.ts';
+import { writeReportFile } from '../campaigns/report.ts';
+import { createCampaignFromDir } from '../campaigns/create.ts';
+import { startWorkers } from '../../workers/runner.ts';
 import { createWriteStream, existsSync } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
-import { closeBatch } from '../postal/close-batch.ts';
-import { readFile } from '../postal/file-store.ts';
-import { ack, mailed } from '../postal/vendor-actions.ts';
-import { addVendor } from '../postal/vendor-store.ts';
+import { closeBatch } from '../channels/post/close-batch.ts';
+import { readFile } from '../channels/post/file-store.ts';
+import { ack, mailed } from '../channels/post/vendor-actions.ts';
+import { addVendor } from '../channels/post/vendor-store.ts';
 import { writeDemoCsv } from './demo-data.ts';
 import { oneLineStatus, table } from './output.ts';
 import { ALL_QUEUE_NAMES } from '../../queues/names.ts';
@@ -66,7 +69,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     await writeDemoCsv(csv, o.recipients);
     const created = await createCampaignFromDir(app.db, 'デモ通販ストア', path.join(root, 'templates/demo'));
     const vendor = await addVendor(app.db, `デモ印刷 ${new Date().toISOString()}`);
-    await app.db.query('update campaigns set vendor_id = $2 where id = $1', [created.id, vendor.id]);
+    await setCampaignVendor(app.db, created.id, vendor.id, 'demo');
     console.log(`3. campaign ${created.id} created (templates ${created.templateVersion}, printing vendor ${vendor.id}); ${o.recipients} synthetic customers in ${csv}`);
 
     const t0 = Date.now();
@@ -98,22 +101,22 @@ export async function runDemo(o: DemoOptions): Promise<void> {
 
     // The postal route: everyone email could not reach joins the vendor's batch...
     await waitForPostal(app.db, created.id);
-    const { rows: open } = await app.db.query(`select id from batches where campaign_id = $1 and status in ('open', 'closing') order by id`, [created.id]);
+    const open = await batchesToClose(app.db, created.id);
     const pdf = existsSync(config.PDF_FONT);
     if (!pdf) console.log(`   (no Japanese font at ${config.PDF_FONT}: letters.pdf is skipped; install fonts-ipaexfont-mincho)`);
-    for (const b of open) {
-      const closed = await closeBatch({ db: app.db, templates: app.templates, fontPath: config.PDF_FONT, returnAddress: config.RETURN_ADDRESS, pdf }, b.id);
+    for (const batchId of open) {
+      const closed = await closeBatch({ db: app.db, templates: app.templates, fontPath: config.PDF_FONT, returnAddress: config.RETURN_ADDRESS, pdf }, batchId);
       if (!closed) continue;
-      const dir = path.join(demoDir, `batch-${b.id}`);
+      const dir = path.join(demoDir, `batch-${batchId}`);
       await mkdir(dir, { recursive: true });
       for (const f of [...closed.files.map((x) => x.name), 'manifest.json']) {
         // files are streamed from PostgreSQL, as the vendor API serves them
-        await pipeline(Readable.from(readFile(app.db, b.id, f)), createWriteStream(path.join(dir, f)));
+        await pipeline(Readable.from(readFile(app.db, batchId, f)), createWriteStream(path.join(dir, f)));
       }
-      console.log(`6. print batch ${b.id}: ${closed.letters} letters (${closed.exceptions} in exceptions.csv) → ${dir}/ (${[...closed.files.map((x) => x.name), 'manifest.json'].join(', ')})`);
+      console.log(`6. print batch ${batchId}: ${closed.letters} letters (${closed.exceptions} in exceptions.csv) → ${dir}/ (${[...closed.files.map((x) => x.name), 'manifest.json'].join(', ')})`);
       // ...and the demo plays the vendor: printed, then mailed today.
-      await ack(app.db, vendor.id, b.id);
-      await mailed(app.db, vendor.id, b.id, new Date().toISOString().slice(0, 10));
+      await ack(app.db, vendor.id, batchId);
+      await mailed(app.db, vendor.id, batchId, new Date().toISOString().slice(0, 10));
     }
     status = (await campaignStatus(app.db, created.id))!;
     const reportFile = path.join(demoDir, 'report.csv');
@@ -137,8 +140,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
 
 async function waitForPostal(db: Db, campaignId: number): Promise<void> {
   for (let i = 0; i < 600; i++) {
-    const { rows } = await db.query(`select count(*)::int as n from notices where campaign_id = $1 and state = 'postal_queued'`, [campaignId]);
-    if (rows[0].n === 0) return;
+    if ((await countInState(db, campaignId, 'postal_queued')) === 0) return;
     await new Promise((r) => setTimeout(r, 250));
   }
 }

@@ -2,6 +2,7 @@
 // Each command loads what it needs when it runs (dynamic imports), so that starting the CLI costs
 // commander and little else: `notice --version` and `notice config` answer in a blink.
 /* eslint-disable no-console -- this is the CLI's own output */
+import { PermanentError } from '../domain/errors.ts';
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
@@ -61,7 +62,7 @@ program
   .action((id: number, file: string, o: { encoding: string; json?: boolean }) =>
     withApp(async (app) => {
       if (o.encoding !== 'auto' && o.encoding !== 'utf8' && o.encoding !== 'shift_jis') throw new UsageError(`--encoding must be auto, utf8 or shift_jis, not "${o.encoding}"`);
-      const [{ importCsv }, { SingleBar, Presets }] = await Promise.all([import('../import/importer.ts'), import('cli-progress')]);
+      const [{ importCsv }, { SingleBar, Presets }] = await Promise.all([import('../intake/importer.ts'), import('cli-progress')]);
       const bar = !o.json && process.stderr.isTTY ? new SingleBar({ format: '  importing [{bar}] {percentage}% | {rows} rows', stream: process.stderr }, Presets.shades_classic) : null;
       bar?.start(100, 0, { rows: 0 });
       const report = await importCsv(app.db, app.templates, {
@@ -86,8 +87,9 @@ program
   .option('--campaign <id>', 'only this campaign', positiveInt)
   .action((o: { campaign?: number }) =>
     withApp(async (app) => {
-      const { reconcile } = await import('../producer/reconciler.ts');
-      const r = await reconcile({ db: app.db, queues: app.queues, redis: app.redis, pageSize: 1000, leaseMs: app.config.SEND_LEASE_MS }, o.campaign);
+      const [{ reconcile }, { steeringDeps }] = await Promise.all([import('../dispatch/reconciler.ts'), import('../campaigns/control.ts')]);
+      // The same dependencies the workers use: the relay's window included.
+      const r = await reconcile({ ...steeringDeps(app), pageSize: 1000 }, o.campaign);
       console.log(`checked ${r.checked}; re-enqueued ${r.email} email and ${r.postal} postal jobs${r.cancelled ? `; cancelled ${r.cancelled} people of cancelled campaigns` : ''}`);
     }, { redis: true }),
   );
@@ -102,8 +104,6 @@ program
     await runDemo({ recipients: o.recipients, startServices: o.services, servicesScript });
   });
 
-/** Bad input, usage or configuration: exit 2. (By name: the classes live in modules loaded on demand.) */
-const USAGE_ERRORS = new Set(['UsageError', 'AddressFixError', 'ConfigError', 'TemplateError', 'ImportFileError', 'CampaignStateError']);
 
 try {
   await program.parseAsync(process.argv);
@@ -113,7 +113,8 @@ try {
   } else {
     const e = err as Error;
     console.error(`notice: ${e.message}`);
-    process.exitCode = USAGE_ERRORS.has(e.name) ? 2 : 1;
+    // Bad input, usage, configuration, a wrong state: the same command fails again (exit 2).
+    process.exitCode = e instanceof PermanentError ? 2 : 1;
     // A half-started process may still hold a socket open: make sure it ends soon all the same.
     setTimeout(() => process.exit(), 1000).unref();
   }

@@ -1,6 +1,6 @@
 // What the CLI prints. The only place besides the CLI itself that writes to the terminal.
-import type { CampaignStatus } from '../producer/campaign-status.ts';
-import type { ImportReport } from '../import/importer.ts';
+import type { CampaignStatus } from '../campaigns/status.ts';
+import type { ImportReport } from '../intake/importer.ts';
 import { NOTICE_STATES } from '../domain/notice-state.ts';
 
 export function table(rows: Array<[string, string | number]>): string {

@@ -12,10 +12,10 @@ export function addPostalCommands(program: Command): void {
     .option('--campaign <id>', 'only this campaign', positiveInt)
     .action((o: { campaign?: number }) =>
       withApp(async (app) => {
-        const { closeBatch } = await import('../postal/close-batch.ts');
-        const { rows } = await app.db.query(`select id from batches where status in ('open', 'closing') and size > 0 and ($1::bigint is null or campaign_id = $1) order by id`, [o.campaign ?? null]);
-        for (const r of rows) {
-          const res = await closeBatch({ db: app.db, templates: app.templates, fontPath: app.config.PDF_FONT, returnAddress: app.config.RETURN_ADDRESS }, r.id);
+        const [{ closeBatch }, { batchesToClose }] = await Promise.all([import('../channels/post/close-batch.ts'), import('../channels/post/batch-store.ts')]);
+        const rows = await batchesToClose(app.db, o.campaign ?? null);
+        for (const id of rows) {
+          const res = await closeBatch({ db: app.db, templates: app.templates, fontPath: app.config.PDF_FONT, returnAddress: app.config.RETURN_ADDRESS }, id);
           if (res) console.log(`batch ${res.batchId}: ${res.letters} letters, ${res.exceptions} in exceptions.csv; ${res.files.map((f) => f.name).join(', ')}`);
         }
         if (!rows.length) console.log('no open batches');
@@ -35,7 +35,7 @@ export function addPostalCommands(program: Command): void {
     .option('--name <text>')
     .action((id: number, o: { postalCode?: string; prefecture?: string; city?: string; line1?: string; line2?: string; name?: string }) =>
       withApp(async (app) => {
-        const [{ fixAddress }, { enqueuePostal }] = await Promise.all([import('../postal/address-fix.ts'), import('../producer/enqueue.ts')]);
+        const [{ fixAddress }, { enqueuePostal }] = await Promise.all([import('../channels/post/address-fix.ts'), import('../dispatch/enqueue.ts')]);
         const r = await fixAddress(app.db, id, { postal_code: o.postalCode, prefecture: o.prefecture, city: o.city, address_line1: o.line1, address_line2: o.line2, name: o.name }, (n) => enqueuePostal(app.queues, n));
         console.log(`notice ${id}: address corrected; ${r.requeued ? 'back on the postal route' : `state stays ${r.state}`}`);
       }),

@@ -56,7 +56,7 @@ export function addProcessCommands(program: Command): void {
       if (o.metricsPort !== undefined && (!Number.isInteger(o.metricsPort) || o.metricsPort < 0 || o.metricsPort > 65535)) throw new UsageError('--metrics-port is a port number (0 = none)');
       return runProcess('worker', async (app) => {
         const [{ startWorkers }, { startMetricsServer }, { withProcessMetrics }] = await Promise.all([
-          import('../worker-runner.ts'), import('../metrics/metrics-server.ts'), import('../metrics/worker-metrics.ts'),
+          import('../../workers/runner.ts'), import('../metrics/metrics-server.ts'), import('../metrics/worker-metrics.ts'),
         ]);
         const c = app.config;
         const port = o.metricsPort ?? c.WORKER_METRICS_PORT;

@@ -4,7 +4,7 @@
 // `notice serve` (each request reads PostgreSQL).
 /* eslint-disable no-console -- this is the CLI's own output */
 import { InvalidArgumentError, type Command } from 'commander';
-import type { OperatorRole } from '../http/operator-store.ts';
+import type { OperatorRole } from '../auth/operator-store.ts';
 import type { TokenTable } from '../auth/token-store.ts';
 import { UsageError, cliActor, print, say, withApp } from './common.ts';
 
@@ -76,7 +76,7 @@ export function addTokenCommands(program: Command): void {
     .option('--expires <when>', 'the token stops working then: 90d, 12h or YYYY-MM-DD', (v: string) => parseExpiry(v))
     .action((name: string, o: { role: OperatorRole; expires?: Date }) =>
       withApp(async (app) => {
-        const { addOperator, operatorByName } = await import('../http/operator-store.ts');
+        const { addOperator, operatorByName } = await import('../auth/operator-store.ts');
         if (await operatorByName(app.db, name)) throw new UsageError(`operator "${name}" exists already (rotate gives a new token)`);
         const op = await addOperator(app.db, name, o.role, { expiresAt: o.expires ?? null, ...cliActor() });
         console.log(op.token);
@@ -92,7 +92,7 @@ export function addTokenCommands(program: Command): void {
     .option('--expires <when>', 'the token stops working then: 90d, 12h or YYYY-MM-DD', (v: string) => parseExpiry(v))
     .action((name: string, o: { expires?: Date }) =>
       withApp(async (app) => {
-        const { addVendor, vendorByName } = await import('../postal/vendor-store.ts');
+        const { addVendor, vendorByName } = await import('../channels/post/vendor-store.ts');
         if (await vendorByName(app.db, name)) throw new UsageError(`vendor "${name}" exists already (rotate gives a new token)`);
         const v = await addVendor(app.db, name, { expiresAt: o.expires ?? null, ...cliActor() });
         console.log(v.token);

@@ -88,11 +88,11 @@ export async function chargeMessageError(db: Queryable, id: number, budget: numb
  * An infrastructure failure. The first one starts the outage clock; when it has run longer than
  * limitMs the campaign pauses: a relay down for long is ours to fix, not the recipients' problem.
  */
-export async function noteOutage(db: Queryable, id: number, limitMs: number, reply: string): Promise<boolean> {
+export async function noteOutage(db: Queryable, id: number, limitMs: number, reply: string, now: Date = new Date()): Promise<boolean> {
   const { rows } = await db.query(
-    `update campaigns set outage_since = coalesce(outage_since, now())
-     where id = $1 returning state, outage_since < now() - make_interval(secs => $2::double precision / 1000) as too_long`,
-    [id, limitMs],
+    `update campaigns set outage_since = coalesce(outage_since, $3::timestamptz)
+     where id = $1 returning state, outage_since < $3::timestamptz - make_interval(secs => $2::double precision / 1000) as too_long`,
+    [id, limitMs, now],
   );
   if (rows[0]?.state !== 'running' || !rows[0].too_long) return false;
   return pauseBySystem(db, id, 'outage', `mail relay unreachable for too long: ${reply}`);
@@ -141,4 +141,27 @@ export function setCampaignDeadline(db: Queryable, id: number, discoveredOn: str
 export function setCampaignPacing(db: Queryable, id: number, p: { quietFrom: string | null; quietTo: string | null; timeZone: string; hourlyCap: number | null }, actor = 'cli'): Promise<boolean> {
   const what = `${p.quietFrom ? `quiet ${p.quietFrom}-${p.quietTo} ${p.timeZone}` : 'no quiet hours'}, ${p.hourlyCap ? `at most ${p.hourlyCap}/hour` : 'no hourly cap'}`;
   return setAndNote(db, id, 'quiet_from = $2, quiet_to = $3, time_zone = $4, hourly_cap = $5', [p.quietFrom, p.quietTo, p.timeZone, p.hourlyCap], 'pacing', actor, what);
+}
+
+export async function campaignStateOf(db: Queryable, id: number): Promise<CampaignState | null> {
+  const { rows } = await db.query('select state from campaigns where id = $1', [id]);
+  return rows[0]?.state ?? null;
+}
+
+/** takes: campaign; returns its quiet hours, time zone and hourly cap (the pacing gate reads them every second). */
+export async function pacingColumns(db: Queryable, id: number): Promise<Pick<CampaignRow, 'quiet_from' | 'quiet_to' | 'time_zone' | 'hourly_cap'> | null> {
+  const { rows } = await db.query('select quiet_from, quiet_to, time_zone, hourly_cap from campaigns where id = $1', [id]);
+  return rows[0] ?? null;
+}
+
+/** returns the newest campaigns first (id, name, state, created_at), at most `limit`. */
+export async function listCampaigns(db: Queryable, limit: number): Promise<Array<{ id: number; name: string; state: CampaignState; created_at: Date }>> {
+  const { rows } = await db.query(`select id::int, name, state, created_at from campaigns order by id desc limit $1`, [limit]);
+  return rows;
+}
+
+/** takes: campaign; returns its ledger (every write: verb, states, who, why), oldest first. */
+export async function campaignEvents(db: Queryable, id: number): Promise<Array<{ at: Date; verb: string; from_state: string; to_state: string; actor: string; reason: string | null }>> {
+  const { rows } = await db.query('select at, verb, from_state, to_state, actor, reason from campaign_events where campaign_id = $1 order by id', [id]);
+  return rows;
 }

@@ -1,14 +1,13 @@
 // Notices and their ledger. A state change is one statement that locks the rows, checks the state
 // they are in, updates them and appends one ledger row each: transition() for every move, and the
-// two hot paths that write their own statement (the claim here, the sent record in
-// mail/sent-recorder.ts). All three make only moves of the notice machine
+// two hot paths that write their own statement (the claim and the sent record, both here). All three make only moves of the notice machine
 // (src/domain/notice-machine.ts) and refuse any other.
 import { createHash } from 'node:crypto';
-import type pg from 'pg';
 import type { NoticeState } from '../domain/notice-state.ts';
 import { assertMoves } from '../domain/notice-machine.ts';
 
-export type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;
+export type { Queryable } from './pool.ts';
+import type { Queryable } from './pool.ts';
 
 export interface NoticeRow {
   id: number;
@@ -123,18 +122,19 @@ export type ClaimedNotice = TransitionedRow & {
  */
 assertMoves(['queued', 'sending'], 'sending'); // the claim's own statement below
 
-export async function claimForSend(db: Queryable, noticeIds: readonly number[], leaseMs: number): Promise<ClaimedNotice[]> {
+/** `now` is the caller's clock: the lease is measured against it and the claim stamped with it. */
+export async function claimForSend(db: Queryable, noticeIds: readonly number[], leaseMs: number, now: Date = new Date()): Promise<ClaimedNotice[]> {
   if (!noticeIds.length) return [];
   const { rows } = await db.query({
     name: 'claim-for-send',
     text: `with o as (
        select n.id, n.state as from_state from notices n
        join campaigns c on c.id = n.campaign_id and c.state = 'running'
-       where n.id = any($1::bigint[]) and (n.state = 'queued' or (n.state = 'sending' and n.claimed_at < now() - make_interval(secs => $2::double precision / 1000)))
+       where n.id = any($1::bigint[]) and (n.state = 'queued' or (n.state = 'sending' and n.claimed_at < $3::timestamptz - make_interval(secs => $2::double precision / 1000)))
        order by n.id
        for update of n skip locked
      ), u as (
-       update notices n set state = 'sending', channel = 'email', attempts = n.attempts + 1, claimed_at = now(), updated_at = now()
+       update notices n set state = 'sending', channel = 'email', attempts = n.attempts + 1, claimed_at = $3::timestamptz, updated_at = now()
        from o where n.id = o.id returning n.*, o.from_state
      ), e as (
        insert into notice_events (notice_id, campaign_id, from_state, to_state, channel, detail)
@@ -144,7 +144,7 @@ export async function claimForSend(db: Queryable, noticeIds: readonly number[], 
             c.outage_since is not null as campaign_in_outage,
             exists (select 1 from suppressions s where s.email_normalized = u.email_normalized) as suppressed
      from u join campaigns c on c.id = u.campaign_id order by u.id`,
-    values: [noticeIds, leaseMs],
+    values: [noticeIds, leaseMs, now],
   });
   return rows as ClaimedNotice[];
 }
@@ -184,20 +184,6 @@ export async function suppress(db: Queryable, emailNormalized: string, reason: '
   );
 }
 
-export interface NoticeEvent {
-  id: number;
-  at: Date;
-  from_state: string | null;
-  to_state: string;
-  channel: string | null;
-  detail: Record<string, unknown>;
-}
-
-export async function eventsOf(db: Queryable, noticeId: number): Promise<NoticeEvent[]> {
-  const { rows } = await db.query('select id, at, from_state, to_state, channel, detail from notice_events where notice_id = $1 order by id', [noticeId]);
-  return rows as NoticeEvent[];
-}
-
 /**
  * A ledger row that records something about a person without moving them (a complaint, an
  * address correction): transition()'s sibling, the only other writer of notice_events.
@@ -215,4 +201,102 @@ export const NOTICE_BY_PROVIDER_ID = 'select id from notices where provider_mess
 export async function noticeByProviderMessageId(db: Queryable, providerMessageId: string): Promise<number | null> {
   const { rows } = await db.query({ name: 'notice-by-provider-id', text: NOTICE_BY_PROVIDER_ID, values: [providerMessageId] });
   return rows[0]?.id ?? null;
+}
+
+export interface SentRecord {
+  id: number;
+  messageId: string;
+  providerMessageId: string | null;
+  reply: string;
+  templateVersion: string;
+  attempt: number;
+}
+
+assertMoves(['sending'], 'sent'); // the one move RECORD_SENT makes
+
+const RECORD_SENT = `
+  with v as (
+    select * from unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[])
+      as v(id, message_id, provider_message_id, reply, template_version, attempt)
+  ), o as (
+    select n.id from notices n join v on v.id = n.id where n.state = 'sending' order by n.id for update of n
+  ), u as (
+    update notices n set state = 'sent', updated_at = now(), sent_at = now(), claimed_at = null, last_error = null,
+      message_id = v.message_id, provider_message_id = v.provider_message_id, smtp_reply = v.reply, template_version = v.template_version
+    from v join o on o.id = v.id where n.id = v.id
+    returning n.id, n.campaign_id
+  ), e as (
+    insert into notice_events (notice_id, campaign_id, from_state, to_state, channel, detail)
+    select u.id, u.campaign_id, 'sending', 'sent', 'email',
+      jsonb_build_object('message_id', v.message_id, 'provider_message_id', v.provider_message_id, 'reply', v.reply, 'template_version', v.template_version, 'attempt', v.attempt)
+    from u join v on v.id = u.id
+  )
+  select id from u`;
+
+/** Takes accepted sends; records those still 'sending' as sent (state, message ids, ledger) in one statement; returns their ids. */
+export async function recordSent(db: Queryable, rs: readonly SentRecord[]): Promise<Set<number>> {
+  const values = [rs.map((r) => r.id), rs.map((r) => r.messageId), rs.map((r) => r.providerMessageId), rs.map((r) => r.reply), rs.map((r) => r.templateVersion), rs.map((r) => r.attempt)];
+  const { rows } = await db.query({ name: 'record-sent', text: RECORD_SENT, values });
+  return new Set(rows.map((x) => x.id as number));
+}
+
+/** takes: campaign, states, a limit; returns the first ids (by id) of its people in those states. */
+export async function idsInStates(db: Queryable, campaignId: number, states: readonly NoticeState[], limit: number): Promise<number[]> {
+  const { rows } = await db.query(`select id from notices where campaign_id = $1 and state = any($2::text[]) order by id limit $3`, [campaignId, states, limit]);
+  return rows.map((r) => r.id as number);
+}
+
+/** takes: campaign and a notice id or a customer id; returns that person's row, or null. */
+export async function noticeOfCampaign(db: Queryable, campaignId: number, who: { noticeId?: number; customerId?: string }): Promise<NoticeRow | null> {
+  const { rows } = who.noticeId
+    ? await db.query('select * from notices where campaign_id = $1 and id = $2', [campaignId, who.noticeId])
+    : await db.query('select * from notices where campaign_id = $1 and customer_id = $2', [campaignId, who.customerId ?? '']);
+  return (rows[0] as NoticeRow) ?? null;
+}
+
+/** The vendor's mailing date on people whose letter went out. */
+export async function setMailedAt(tx: Queryable, ids: readonly number[], mailedAt: string): Promise<void> {
+  await tx.query('update notices set mailed_at = $2 where id = any($1::bigint[]) and state = $3', [ids, mailedAt, 'mailed']);
+}
+
+export const ADDRESS_FIELDS = ['postal_code', 'prefecture', 'city', 'address_line1', 'address_line2', 'name'] as const;
+
+/** takes: a person and the address fields to change (names from ADDRESS_FIELDS only); returns their id, campaign, state and mailings after. */
+export async function correctAddress(tx: Queryable, noticeId: number, fields: ReadonlyArray<[(typeof ADDRESS_FIELDS)[number], string]>): Promise<Pick<NoticeRow, 'id' | 'campaign_id' | 'state'> & { mailings: number }> {
+  for (const [k] of fields) if (!ADDRESS_FIELDS.includes(k)) throw new Error(`not an address field: ${k}`);
+  const sets = fields.map(([k], i) => `${k} = $${i + 2}`);
+  const { rows } = await tx.query(
+    `update notices set ${sets.join(', ')}, address_corrected_at = now(), address_error = null, updated_at = now() where id = $1 returning id, campaign_id, state, mailings`,
+    [noticeId, ...fields.map(([, v]) => v)],
+  );
+  return rows[0];
+}
+
+/** takes: campaign, a state; returns how many of its people are in it now (exact, from the table). */
+export async function countInState(db: Queryable, campaignId: number, state: NoticeState): Promise<number> {
+  const { rows } = await db.query(`select count(*)::int as n from notices where campaign_id = $1 and state = $2`, [campaignId, state]);
+  return rows[0].n;
+}
+
+/** takes: a notice; returns its ids, state, channel and attempts (no name, no address), or null. */
+export async function noticeSummary(db: Queryable, id: number): Promise<{ id: number; campaign_id: number; customer_id: string; state: NoticeState; channel: string | null; attempts: number } | null> {
+  const { rows } = await db.query('select id::int, campaign_id::int, customer_id, state, channel, attempts from notices where id = $1', [id]);
+  return rows[0] ?? null;
+}
+
+/** takes: a notice; returns its whole ledger, oldest first. */
+export async function ledgerOf(db: Queryable, id: number): Promise<Array<{ at: Date; from_state: NoticeState | null; to_state: NoticeState; detail: Record<string, unknown> }>> {
+  const { rows } = await db.query('select at, from_state, to_state, detail from notice_events where notice_id = $1 order by id', [id]);
+  return rows;
+}
+
+/** takes: a notice code; returns the code as stored, its campaign's name and state and when it launched (0 or 1 rows: /verify compares in constant time). */
+export async function noticeCodeLookup(db: Queryable, code: string): Promise<Array<{ notice_code: string; name: string; state: string; launched: Date | null }>> {
+  const { rows } = await db.query(
+    `select n.notice_code, c.name, c.state,
+            (select min(at) from campaign_events e where e.campaign_id = c.id and e.verb = 'launch') as launched
+     from notices n join campaigns c on c.id = n.campaign_id where n.notice_code = $1`,
+    [code],
+  );
+  return rows;
 }

@@ -7,6 +7,8 @@ pg.types.setTypeParser(1082, (v) => v);
 
 export type Db = pg.Pool;
 export type DbClient = pg.PoolClient;
+/** The pool or a client in a transaction: what a store function takes. */
+export type Queryable = Pick<pg.Pool | pg.PoolClient, 'query'>;
 
 export interface PoolOptions {
   max?: number;
@@ -103,4 +105,43 @@ export function isConnectionError(err: unknown): boolean {
   if (e.code && /^(08|57P0[123])/.test(e.code)) return true; // connection exception, admin shutdown, cannot connect now
   if (e.code && ['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EAI_AGAIN'].includes(e.code)) return true;
   return /connection terminated|terminating connection|server closed the connection|Connection terminated unexpectedly|timeout exceeded when trying to connect|Client has encountered a connection error|the database system is (starting up|shutting down)/i.test(e.message ?? '');
+}
+
+/** Takes an advisory lock held until the transaction `tx` ends (keys from locks.ts). */
+export async function lockForTransaction(tx: Queryable, key: readonly [number] | readonly [number, number]): Promise<void> {
+  await tx.query(key.length === 1 ? 'select pg_advisory_xact_lock($1)' : 'select pg_advisory_xact_lock($1::int, $2::int)', [...key]);
+}
+
+/** One round trip: does the server answer? */
+export async function ping(db: Queryable): Promise<void> {
+  await db.query('select 1');
+}
+
+/** `fn` in one transaction on a client the caller holds (e.g. under a session lock from withTryLock). */
+export async function transactionOn<T>(client: DbClient, fn: () => Promise<T>): Promise<T> {
+  await client.query('begin');
+  try {
+    const result = await fn();
+    await client.query('commit');
+    return result;
+  } catch (err) {
+    await client.query('rollback').catch(() => {});
+    throw err;
+  }
+}
+
+let savepoints = 0;
+/** `fn` under a savepoint of the transaction on `client`: if it throws, only its work is undone (and the error rethrown). */
+export async function savepoint<T>(client: Queryable, fn: () => Promise<T>): Promise<T> {
+  const name = `sp_${++savepoints}`;
+  await client.query(`savepoint ${name}`);
+  try {
+    const result = await fn();
+    await client.query(`release savepoint ${name}`);
+    return result;
+  } catch (err) {
+    // The caller's error is the one that matters; a connection gone meanwhile fails the transaction anyway.
+    await client.query(`rollback to savepoint ${name}`).catch(() => {});
+    throw err;
+  }
 }

@@ -8,7 +8,7 @@ import type { Db, DbClient } from '../db/pool.ts';
 import { withTransaction } from '../db/pool.ts';
 import { transition, type Queryable, type TransitionOptions } from '../db/notice-store.ts';
 import type { NoticeState } from '../domain/notice-state.ts';
-import type { NoticeRef } from '../producer/enqueue.ts';
+import type { NoticeRef } from './enqueue.ts';
 
 export interface ToPost {
   ids: readonly number[];

@@ -188,8 +188,3 @@ export function classifyFailure(status: string | null, diagnostic: string | null
   if ((reason === 'user_unknown' || reason === 'rejected' || reason === 'policy') && AT_MAIL_FROM.test(dialogue)) reason = 'our_setup';
   return { reason, class: REASONS[reason].class };
 }
-
-/** The class only (the coarse bucket kept with each bounce event). */
-export function classifyBounce(status: string | null, diagnostic: string | null): BounceClass {
-  return classifyFailure(status, diagnostic).class;
-}

@@ -9,7 +9,7 @@
 // fail-safe: a message that is none of these is a failure of unknown kind, never dropped.
 import { classifyFailure, REASONS, type BounceClass, type BounceReason } from './bounce-rules.ts';
 
-export { classifyBounce, statusFromText, type BounceClass, type BounceReason } from './bounce-rules.ts';
+export { statusFromText, type BounceClass, type BounceReason } from './bounce-rules.ts';
 import { statusFromText } from './bounce-rules.ts';
 
 export interface MailParts {

@@ -2,6 +2,7 @@
 // `campaign create`; rendering is plain {{variable}} substitution (no logic), HTML-escaped in HTML.
 // A logic-less substitution is all a legal notice needs, and it makes "unknown variable" a check
 // we can do before anyone is sent anything.
+import { PermanentError } from './errors.ts';
 
 export const TEMPLATE_KINDS = ['subject.txt', 'html', 'txt', 'letter.md'] as const;
 export type TemplateKind = (typeof TEMPLATE_KINDS)[number];
@@ -25,11 +26,10 @@ export interface TemplateSet {
   locales: Set<string>;
 }
 
-export class TemplateError extends Error {
+export class TemplateError extends PermanentError {
   readonly problems: string[];
   constructor(problems: string[]) {
-    super(`template set is not usable:\n  ${problems.join('\n  ')}`);
-    this.name = 'TemplateError';
+    super('invalid', `template set is not usable:\n  ${problems.join('\n  ')}`);
     this.problems = problems;
   }
 }

@@ -10,19 +10,22 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { Db } from '../db/pool.ts';
-import { operatorByToken, type Operator, type OperatorRole } from './operator-store.ts';
+import { operatorByToken, type Operator, type OperatorRole } from '../auth/operator-store.ts';
 import { sessionOf, type Session } from '../auth/session-store.ts';
-import { StatusError } from '../errors.ts';
 
 export const SESSION_COOKIE = 'nd_session';
 export const CSRF_HEADER = 'x-csrf-token';
 
-export class HttpError extends StatusError {
+/** An answer only HTTP has (a status, headers, the request field at fault). */
+export class HttpError extends Error {
+  readonly statusCode: number;
   readonly headers: Record<string, string>;
   /** The request field at fault (body.vendor, querystring.encoding), when there is one. */
   readonly field?: string;
   constructor(statusCode: number, message: string, headers: Record<string, string> = {}, field?: string) {
-    super(statusCode, message, 'HttpError');
+    super(message);
+    this.name = 'HttpError';
+    this.statusCode = statusCode;
     this.headers = headers;
     this.field = field;
   }

@@ -2,12 +2,13 @@
 // the funnel, running or paused and why and by whom, letters waiting and why, batches waiting for
 // the vendor, failures by reason, the legal deadline, and the last hour of send rate and queue
 // depth; and the workers alive. Counts come from the ledger counters (cheap at a million).
+import { addSample, bounceReasons, pruneSamples, recentCampaigns, samplesOf, steeredCampaigns } from './dashboard-store.ts';
 import type { App } from '../app.ts';
 import { catchUpCounts, countsByCampaign, reasonsOf, type StateCounts } from '../db/counts-store.ts';
 import { getCampaign } from '../db/campaign-store.ts';
 import { listWorkers } from '../db/worker-store.ts';
-import { statusFrom, type CampaignStatus } from '../producer/campaign-status.ts';
-import { WORKER_ALIVE_S } from '../metrics/system-store.ts';
+import { statusFrom, type CampaignStatus } from '../campaigns/status.ts';
+import { WORKER_ALIVE_S } from '../db/system-store.ts';
 import { ALL_QUEUE_NAMES } from '../../queues/names.ts';
 
 export interface Funnel {
@@ -56,24 +57,17 @@ export interface Dashboard {
 
 export async function dashboardData(app: App, o: { refreshMs: number; limit?: number }): Promise<Dashboard> {
   await catchUpCounts(app.db);
-  const { rows: ids } = await app.db.query(
-    `select id from campaigns where state <> 'cancelled' or updated_at > now() - interval '1 day' order by id desc limit $1`,
-    [o.limit ?? 10],
-  );
-  const counts = await countsByCampaign(app.db, ids.map((r) => r.id));
   const now = new Date();
+  const ids = await recentCampaigns(app.db, o.limit ?? 10, now);
+  const counts = await countsByCampaign(app.db, ids);
   const campaigns: DashboardCampaign[] = [];
-  for (const { id } of ids) {
+  for (const id of ids) {
     const c = (await getCampaign(app.db, id))!;
     const status = await statusFrom(app.db, c, counts.get(id)!, now);
-    const { rows: b } = await app.db.query(`select coalesce(reason, class) as reason, class, count(*)::int as n from bounce_events where campaign_id = $1 group by 1, 2`, [id]);
+    const b = await bounceReasons(app.db, id);
     const bounces = Object.fromEntries(b.map((r) => [r.reason, r.n]));
     const hardOrSoft = b.filter((r) => r.class === 'hard' || r.class === 'soft').reduce((a, r) => a + r.n, 0);
-    const { rows: samples } = await app.db.query(
-      `select extract(epoch from at)::float as t, emailed, queue_waiting + queue_active as queue from campaign_samples
-       where campaign_id = $1 and at > now() - interval '1 hour' order by at`,
-      [id],
-    );
+    const samples = await samplesOf(app.db, id, now);
     const series = { t: [] as number[], rate: [] as number[], queue: [] as number[] };
     for (let i = 1; i < samples.length; i++) {
       const dt = samples[i].t - samples[i - 1].t;
@@ -98,18 +92,14 @@ export async function dashboardData(app: App, o: { refreshMs: number; limit?: nu
  */
 export async function sampleCampaigns(app: App, slotMs: number): Promise<void> {
   await catchUpCounts(app.db);
-  const { rows } = await app.db.query(`select id from campaigns where state in ('running', 'paused')`);
-  if (!rows.length) return;
-  const counts = await countsByCampaign(app.db, rows.map((r) => r.id));
+  const ids = await steeredCampaigns(app.db);
+  if (!ids.length) return;
+  const counts = await countsByCampaign(app.db, ids);
   const jc = await app.queues.email.getJobCounts('waiting', 'active', 'prioritized');
   const slot = new Date(Math.floor(Date.now() / slotMs) * slotMs);
-  for (const { id } of rows) {
+  for (const id of ids) {
     const c = counts.get(id)!;
-    await app.db.query(
-      `insert into campaign_samples (campaign_id, at, emailed, open_email, queue_waiting, queue_active) values ($1, $2, $3, $4, $5, $6)
-       on conflict do nothing`,
-      [id, slot, c.sent + c.delivered, c.pending + c.queued + c.sending, (jc.waiting ?? 0) + (jc.prioritized ?? 0), jc.active ?? 0],
-    );
+    await addSample(app.db, { campaignId: id, at: slot, emailed: c.sent + c.delivered, openEmail: c.pending + c.queued + c.sending, queueWaiting: (jc.waiting ?? 0) + (jc.prioritized ?? 0), queueActive: jc.active ?? 0 });
   }
-  await app.db.query(`delete from campaign_samples where at < now() - interval '1 day'`);
+  await pruneSamples(app.db, slot);
 }

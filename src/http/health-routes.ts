@@ -1,6 +1,7 @@
 // GET /healthz (the process answers) and GET /readyz (its dependencies answer). Open, like
 // /metrics: they say which dependency is down, never its error text (which may name hosts, users
 // or addresses).
+import { ping } from '../db/pool.ts';
 import type { FastifyInstance } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -25,7 +26,7 @@ export function registerHealthRoutes(server: FastifyInstance, app: App): void {
         return 'down' as const;
       }
     };
-    const [postgres, redis] = await Promise.all([check(() => app.db.query('select 1')), check(() => app.redis.ping())]);
+    const [postgres, redis] = await Promise.all([check(() => ping(app.db)), check(() => app.redis.ping())]);
     const ok = postgres === 'up' && redis === 'up';
     return reply.code(ok ? 200 : 503).send({ ok, postgres, redis });
   });

@@ -2,6 +2,9 @@
 // who run a campaign without a shell and the tools they script. Viewer tokens read; operator tokens
 // write. Every write lands in the campaign ledger (campaign_events) with `operator:<name>`. Bodies,
 // queries and parameters are zod schemas: the same ones validate requests and describe /docs.
+import { campaignEvents, listCampaigns } from '../db/campaign-store.ts';
+import { ledgerOf, noticeSummary } from '../db/notice-store.ts';
+import { storedTemplateFiles } from '../db/template-store.ts';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -16,16 +19,16 @@ import { makePool } from '../db/pool.ts';
 import { getCampaign, noteCampaignEvent, setCampaignPacing } from '../db/campaign-store.ts';
 import { isCalendarDate } from '../domain/deadline.ts';
 import { isClock, isValidTimeZone } from '../domain/send-window.ts';
-import { importCsv } from '../import/importer.ts';
-import { vendorByName } from '../postal/vendor-store.ts';
-import { cancel, launch, pause, resume, steeringDeps } from '../producer/campaign-control.ts';
-import { writeReport, writeReportJson } from '../producer/campaign-report.ts';
-import { campaignStatus } from '../producer/campaign-status.ts';
-import { dryRun, previewEmail, previewLetter, testSend } from '../producer/preview.ts';
-import { reconcileReport } from '../producer/report-reconcile.ts';
-import { pacingOf } from '../producer/pacing-gate.ts';
-import { createCampaignFromFiles } from '../templates/create-campaign.ts';
-import { messageSettings } from '../mail/message.ts';
+import { importCsv } from '../intake/importer.ts';
+import { vendorByName } from '../channels/post/vendor-store.ts';
+import { cancel, launch, pause, resume, steeringDeps } from '../campaigns/control.ts';
+import { writeReport, writeReportJson } from '../campaigns/report.ts';
+import { campaignStatus } from '../campaigns/status.ts';
+import { dryRun, previewEmail, previewLetter, testSend } from '../campaigns/preview.ts';
+import { reconcileReport } from '../campaigns/audit.ts';
+import { pacingOf } from '../dispatch/pacing-gate.ts';
+import { createCampaignFromFiles } from '../campaigns/create.ts';
+import { messageSettings } from '../channels/email/message.ts';
 import { viewerDetail } from '../domain/redact.ts';
 import { HttpError, requireOperator } from './auth.ts';
 import { ErrorBody } from './api-schemas.ts';
@@ -136,7 +139,7 @@ export function registerOpsRoutes(server: FastifyInstance, app: App): void {
     onRequest: viewer,
     schema: { tags: OPS, security: SECURITY, summary: 'list campaigns', response: { 200: z.object({ campaigns: z.array(z.object({ id: z.number(), name: z.string(), state: z.string(), created_at: z.string() })) }), ...errors } },
   }, async () => {
-    const { rows } = await app.db.query(`select id::int, name, state, created_at from campaigns order by id desc limit 500`);
+    const rows = await listCampaigns(app.db, 500);
     return { campaigns: rows.map((r) => ({ ...r, created_at: new Date(r.created_at).toISOString() })) };
   });
 
@@ -151,9 +154,9 @@ export function registerOpsRoutes(server: FastifyInstance, app: App): void {
     let files: Map<string, string>;
     if (b.templates) files = new Map(Object.entries(b.templates));
     else {
-      const { rows } = await app.db.query('select files from template_versions where version = $1', [b.template_version]);
-      if (!rows[0]) throw new HttpError(400, `no stored template set ${b.template_version}`, {}, 'body.template_version');
-      files = new Map(Object.entries(rows[0].files as Record<string, string>));
+      const stored = await storedTemplateFiles(app.db, b.template_version!);
+      if (!stored) throw new HttpError(400, `no stored template set ${b.template_version}`, {}, 'body.template_version');
+      files = stored;
     }
     const c = await createCampaignFromFiles(app.db, b.name, files, b.extra_vars, who, {
       vendorId: vendor?.id, deadline: b.discovered_on ? { discoveredOn: b.discovered_on, basis: b.deadline_basis } : undefined, pacing: b.pacing ? pacingOfBody(b.pacing) : undefined,
@@ -219,7 +222,7 @@ export function registerOpsRoutes(server: FastifyInstance, app: App): void {
     },
   }, async (req) => {
     await mustExist(req.params.id);
-    const { rows } = await app.db.query('select at, verb, from_state, to_state, actor, reason from campaign_events where campaign_id = $1 order by id', [req.params.id]);
+    const rows = await campaignEvents(app.db, req.params.id);
     return { events: rows.map((r) => ({ ...r, at: new Date(r.at).toISOString() })) };
   });
 
@@ -308,11 +311,11 @@ export function registerOpsRoutes(server: FastifyInstance, app: App): void {
       },
     },
   }, async (req) => {
-    const { rows } = await app.db.query('select id::int, campaign_id::int, customer_id, state, channel, attempts from notices where id = $1', [req.params.id]);
-    if (!rows[0]) throw new HttpError(404, `notice ${req.params.id} does not exist`);
-    const { rows: events } = await app.db.query('select at, from_state, to_state, detail from notice_events where notice_id = $1 order by id', [req.params.id]);
+    const notice = await noticeSummary(app.db, req.params.id);
+    if (!notice) throw new HttpError(404, `notice ${req.params.id} does not exist`);
+    const events = await ledgerOf(app.db, req.params.id);
     // Replies from mail servers quote the person's address: a viewer sees them masked.
     const shown = req.operator!.role === 'operator' ? (d: unknown) => d : (d: unknown) => viewerDetail(d);
-    return { ...rows[0], events: events.map((e) => ({ ...e, detail: shown(e.detail), at: new Date(e.at).toISOString() })) };
+    return { ...notice, events: events.map((e) => ({ ...e, detail: shown(e.detail), at: new Date(e.at).toISOString() })) };
   });
 }

@@ -9,7 +9,7 @@ import { hasZodFastifySchemaValidationErrors, jsonSchemaTransform, jsonSchemaTra
 import type { App } from '../app.ts';
 import type { SnsVerifier } from '../bounces/sns.ts';
 import { HttpError } from './auth.ts';
-import { StatusError } from '../errors.ts';
+import { PermanentError, RetryableError, type PermanentCode, type RetryableCode } from '../domain/errors.ts';
 import { registerVendorRoutes } from './vendor-routes.ts';
 import { registerSesWebhook } from './ses-webhook.ts';
 import { registerMonitoring } from './monitoring-routes.ts';
@@ -19,10 +19,14 @@ import { registerHealthRoutes } from './health-routes.ts';
 import { registerSessionRoutes } from './session-routes.ts';
 import { registerTokenRoutes } from './token-routes.ts';
 import { registerBrowserGuard } from './browser-guard.ts';
-import { ImportFileError } from '../import/importer.ts';
+import { ImportFileError } from '../intake/importer.ts';
 import { TemplateError } from '../domain/template.ts';
 
 /** Every route the server registered (method and URL): the /docs test holds the description to it. */
+/** The one place an error's code becomes an HTTP status. */
+const STATUS: Record<PermanentCode | RetryableCode, number> = { invalid: 400, unauthorized: 401, forbidden: 403, not_found: 404, conflict: 409, upstream: 502, unavailable: 503 };
+export const statusOf = (code: PermanentCode | RetryableCode): number => STATUS[code];
+
 export const registeredRoutes = new WeakMap<FastifyInstance, Array<{ method: string; url: string }>>();
 
 export interface ServerDeps {
@@ -57,7 +61,7 @@ export async function buildServer(d: ServerDeps): Promise<FastifyInstance> {
     }
     if (err instanceof ImportFileError) return reply.code(400).send({ error: err.message, field: err.line > 0 ? `line ${err.line}` : undefined });
     if (err instanceof TemplateError) return reply.code(400).send({ error: err.message, field: 'body.templates', issues: err.problems.map((m) => ({ field: 'body.templates', message: m })) });
-    const status = err instanceof StatusError ? err.statusCode : (err.statusCode ?? 500);
+    const status = err instanceof PermanentError || err instanceof RetryableError ? statusOf(err.code) : (err.statusCode ?? 500);
     if (status >= 500) app.log.error({ err: err.message }, 'http error');
     if (err instanceof HttpError) void reply.headers(err.headers);
     return reply.code(status).send({ error: status >= 500 ? 'internal error' : err.message, ...(err instanceof HttpError && err.field ? { field: err.field } : {}) });

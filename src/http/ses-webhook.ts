@@ -21,7 +21,7 @@ export function registerSesWebhook(server: FastifyInstance, app: App, sns: SnsVe
   }, async (req, reply) => {
     const m = await sns.verify(req.body);
     if (m.Type === 'SubscriptionConfirmation') {
-      if (!m.SubscribeURL) throw new SnsError(400, 'no SubscribeURL');
+      if (!m.SubscribeURL) throw new SnsError('invalid', 'no SubscribeURL');
       await confirmSubscription(m.SubscribeURL);
       app.log.info({ topic: m.TopicArn }, 'SNS subscription confirmed');
       return reply.code(200).send({ confirmed: true });

@@ -9,7 +9,7 @@ import type { App } from '../app.ts';
 import { endSession, startSession } from '../auth/session-store.ts';
 import { adminEvent } from '../auth/token-store.ts';
 import { HttpError, requireOperator, SESSION_COOKIE, tokenOf } from './auth.ts';
-import { operatorByToken } from './operator-store.ts';
+import { operatorByToken } from '../auth/operator-store.ts';
 import { ErrorBody } from './api-schemas.ts';
 
 const asset = (p: string) => readFileSync(new URL(p, import.meta.url));

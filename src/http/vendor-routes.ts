@@ -3,11 +3,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { Readable } from 'node:stream';
 import type { App } from '../app.ts';
-import { fileInfo, readFile } from '../postal/file-store.ts';
-import { batchEvent } from '../postal/batch-store.ts';
-import { ack, listBatches, mailed, ownBatch, returns, VendorError } from '../postal/vendor-actions.ts';
-import { vendorByToken } from '../postal/vendor-store.ts';
-import { enqueuePostal } from '../producer/enqueue.ts';
+import { fileInfo, readFile } from '../channels/post/file-store.ts';
+import { batchEvent } from '../channels/post/batch-store.ts';
+import { ack, listBatches, mailed, ownBatch, returns, VendorError } from '../channels/post/vendor-actions.ts';
+import { vendorByToken } from '../channels/post/vendor-store.ts';
+import { enqueuePostal } from '../dispatch/enqueue.ts';
 import { tokenOf } from './auth.ts';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
 import { z } from 'zod';
@@ -38,7 +38,7 @@ export function registerVendorRoutes(server: FastifyInstance, app: App): void {
   const vendorAuth = async (req: FastifyRequest) => {
     const token = tokenOf(req);
     const vendor = token ? await vendorByToken(app.db, token, app.clock.now()) : null;
-    if (!vendor) throw new VendorError(401, 'a vendor token is required (Authorization: Bearer …)');
+    if (!vendor) throw new VendorError('unauthorized', 'a vendor token is required (Authorization: Bearer …)');
     req.vendor = vendor;
   };
 
@@ -65,7 +65,7 @@ export function registerVendorRoutes(server: FastifyInstance, app: App): void {
       const { id, name } = req.params;
       await ownBatch(app.db, req.vendor!.id, id);
       const info = await fileInfo(app.db, id, name);
-      if (!info) throw new VendorError(404, 'no such file');
+      if (!info) throw new VendorError('not_found', 'no such file');
       await batchEvent(app.db, id, req.vendor!.id, 'download', { file: name });
       return reply
         .header('content-type', info.contentType)

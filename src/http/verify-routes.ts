@@ -4,6 +4,7 @@
 // log). Every answer takes at least VERIFY_FLOOR_MS, found or not, so timing tells nothing; each
 // client gets VERIFY_RATE_MAX lookups per window (Redis-backed, shared by every `notice serve`);
 // a call centre using an operator token is not limited.
+import { noticeCodeLookup } from '../db/notice-store.ts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import rateLimit from '@fastify/rate-limit';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -11,7 +12,7 @@ import { timingSafeEqual } from 'node:crypto';
 import { z } from 'zod';
 import type { App } from '../app.ts';
 import { HttpError, tokenOf } from './auth.ts';
-import { operatorByToken } from './operator-store.ts';
+import { operatorByToken } from '../auth/operator-store.ts';
 import { ErrorBody } from './api-schemas.ts';
 
 type Lang = 'ja' | 'en';
@@ -107,12 +108,7 @@ export async function registerVerifyRoutes(server: FastifyInstance, app: App): P
     const code = normaliseCode(raw);
     // The same query whatever was typed, and the same floor after it: found, not found and
     // malformed take the same time.
-    const { rows } = await app.db.query(
-      `select n.notice_code, c.name, c.state,
-              (select min(at) from campaign_events e where e.campaign_id = c.id and e.verb = 'launch') as launched
-       from notices n join campaigns c on c.id = n.campaign_id where n.notice_code = $1`,
-      [code ?? DUMMY],
-    );
+    const rows = await noticeCodeLookup(app.db, code ?? DUMMY);
     const found = rows[0] && code && rows[0].notice_code.length === code.length && timingSafeEqual(Buffer.from(rows[0].notice_code), Buffer.from(code)) && rows[0].state !== 'draft';
     const verdict: Verdict = found
       ? { genuine: true, organisation: app.config.ORGANISATION_NAME, campaign: rows[0].name, since: rows[0].launched ? new Date(rows[0].launched).toISOString().slice(0, 10) : undefined }

@@ -5,15 +5,18 @@
 // (sends, latency, throttling, the reconciler) come from each worker's own /metrics.
 import { Gauge, Registry } from 'prom-client';
 import { waitingBounces } from '../bounces/bounce-store.ts';
-import type { App } from '../app.ts';
+import type { Redis } from 'ioredis';
+import type { Db } from '../db/pool.ts';
+import type { Logger } from '../logger.ts';
+import type { Queues } from '../../queues/queues.ts';
 import { catchUpCounts, countsByCampaign } from '../db/counts-store.ts';
-import { systemSnapshot } from './system-store.ts';
+import { systemSnapshot } from '../db/system-store.ts';
 import { withProcessMetrics } from './worker-metrics.ts';
 import { ALL_QUEUE_NAMES } from '../../queues/names.ts';
 
 const JOB_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed'] as const;
 
-export function makeServeMetrics(app: Pick<App, 'db' | 'queues' | 'redis' | 'log'>): Registry {
+export function makeServeMetrics(app: { db: Db; queues: Queues; redis: Redis; log: Logger }): Registry {
   const registry = withProcessMetrics(new Registry());
   const registers = [registry];
   // Every gauge waits for the same read of PostgreSQL and Redis (prom-client asks them all at

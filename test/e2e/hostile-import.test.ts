@@ -8,8 +8,8 @@ import { simpleParser } from 'mailparser';
 import { makeTestEnv, waitFor, type TestEnv } from '../support/harness.ts';
 import { counts, demoTemplates, HEADER } from '../support/fixtures.ts';
 import { notice } from '../support/cli.ts';
-import { startSmtpSink, type SmtpSink } from '../../src/mail/smtp-sink.ts';
-import { startWorkers } from '../../src/worker-runner.ts';
+import { startSmtpSink, type SmtpSink } from '../../src/cli/smtp-sink.ts';
+import { startWorkers } from '../../workers/runner.ts';
 
 let t: TestEnv;
 let sink: SmtpSink;

@@ -8,13 +8,13 @@ import type { FastifyInstance } from 'fastify';
 import { Validator } from '@seriousme/openapi-schema-validator';
 import { makeTestEnv, waitFor, type TestEnv } from '../support/harness.ts';
 import { demoTemplates, HEADER, person } from '../support/fixtures.ts';
-import { startSmtpSink, type SmtpSink } from '../../src/mail/smtp-sink.ts';
-import { startWorkers, type RunningWorkers } from '../../src/worker-runner.ts';
+import { startSmtpSink, type SmtpSink } from '../../src/cli/smtp-sink.ts';
+import { startWorkers, type RunningWorkers } from '../../workers/runner.ts';
 import { simpleParser } from 'mailparser';
 import { registeredRoutes } from '../../src/http/server.ts';
 import { testServer } from '../support/setup.ts';
-import { addOperator } from '../../src/http/operator-store.ts';
-import { addVendor } from '../../src/postal/vendor-store.ts';
+import { addOperator } from '../../src/auth/operator-store.ts';
+import { addVendor } from '../../src/channels/post/vendor-store.ts';
 import type { App } from '../../src/app.ts';
 
 let t: TestEnv;

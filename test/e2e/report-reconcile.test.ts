@@ -7,9 +7,9 @@ import { waitFor } from '../support/harness.ts';
 import { testServer, useEnvWithSink } from '../support/setup.ts';
 import { campaignWith, counts, person } from '../support/fixtures.ts';
 import { notice } from '../support/cli.ts';
-import { startWorkers } from '../../src/worker-runner.ts';
-import { launch, steeringDeps } from '../../src/producer/campaign-control.ts';
-import { addOperator } from '../../src/http/operator-store.ts';
+import { startWorkers } from '../../workers/runner.ts';
+import { launch, steeringDeps } from '../../src/campaigns/control.ts';
+import { addOperator } from '../../src/auth/operator-store.ts';
 
 const env = useEnvWithSink();
 

@@ -17,12 +17,12 @@ import { campaignWith, demoTemplates, HEADER, person } from '../support/fixtures
 import { notice } from '../support/cli.ts';
 import { freePort } from '../support/processes.ts';
 import { testServer } from '../support/setup.ts';
-import { startSmtpSink, type SmtpSink } from '../../src/mail/smtp-sink.ts';
-import { addOperator } from '../../src/http/operator-store.ts';
-import { addVendor } from '../../src/postal/vendor-store.ts';
+import { startSmtpSink, type SmtpSink } from '../../src/cli/smtp-sink.ts';
+import { addOperator } from '../../src/auth/operator-store.ts';
+import { addVendor } from '../../src/channels/post/vendor-store.ts';
 import { startBounceReceiver } from '../../src/bounces/receiver.ts';
 import { loadConfig } from '../../src/config.ts';
-import { verpAddress } from '../../src/mail/verp.ts';
+import { verpAddress } from '../../src/channels/email/verp.ts';
 import type { App } from '../../src/app.ts';
 
 const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';

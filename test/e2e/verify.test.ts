@@ -5,8 +5,8 @@ import type { FastifyInstance } from 'fastify';
 import { makeTestEnv, type TestEnv } from '../support/harness.ts';
 import { campaignWith, person } from '../support/fixtures.ts';
 import { testServer } from '../support/setup.ts';
-import { launch, steeringDeps } from '../../src/producer/campaign-control.ts';
-import { addOperator } from '../../src/http/operator-store.ts';
+import { launch, steeringDeps } from '../../src/campaigns/control.ts';
+import { addOperator } from '../../src/auth/operator-store.ts';
 import { normaliseCode } from '../../src/http/verify-routes.ts';
 import type { App } from '../../src/app.ts';
 

@@ -2,12 +2,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTestEnv, waitFor, type TestEnv } from '../support/harness.ts';
 import { campaignWith, counts, person } from '../support/fixtures.ts';
-import { startSmtpSink, type SmtpSink } from '../../src/mail/smtp-sink.ts';
-import { startWorkers, type RunningWorkers } from '../../src/worker-runner.ts';
-import { launch, steeringDeps } from '../../src/producer/campaign-control.ts';
+import { startSmtpSink, type SmtpSink } from '../../src/cli/smtp-sink.ts';
+import { startWorkers, type RunningWorkers } from '../../workers/runner.ts';
+import { launch, steeringDeps } from '../../src/campaigns/control.ts';
 import { applyBounce } from '../../src/bounces/apply-bounce.ts';
 import { recordBounce } from '../../src/bounces/bounce-store.ts';
-import { enqueueEmail, enqueuePostal } from '../../src/producer/enqueue.ts';
+import { enqueueEmail, enqueuePostal } from '../../src/dispatch/enqueue.ts';
 import { isSuppressed } from '../../src/db/notice-store.ts';
 import type { BounceClass } from '../../src/domain/bounce.ts';
 import type { App } from '../../src/app.ts';

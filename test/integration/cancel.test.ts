@@ -3,11 +3,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTestEnv, waitFor, type TestEnv } from '../support/harness.ts';
 import { campaignWith, counts, person } from '../support/fixtures.ts';
-import { startSmtpSink, type SmtpSink } from '../../src/mail/smtp-sink.ts';
-import { startWorkers, type RunningWorkers } from '../../src/worker-runner.ts';
-import { cancel, launch, steeringDeps } from '../../src/producer/campaign-control.ts';
-import { reconcile } from '../../src/producer/reconciler.ts';
-import { addVendor } from '../../src/postal/vendor-store.ts';
+import { startSmtpSink, type SmtpSink } from '../../src/cli/smtp-sink.ts';
+import { startWorkers, type RunningWorkers } from '../../workers/runner.ts';
+import { cancel, launch, steeringDeps } from '../../src/campaigns/control.ts';
+import { reconcile } from '../../src/dispatch/reconciler.ts';
+import { addVendor } from '../../src/channels/post/vendor-store.ts';
 import { setCampaignVendor } from '../../src/db/campaign-store.ts';
 import { ACCOUNTED, NOTICE_STATES } from '../../src/domain/notice-state.ts';
 import type { App } from '../../src/app.ts';

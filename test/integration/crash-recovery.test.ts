@@ -7,8 +7,8 @@ import { waitFor } from '../support/harness.ts';
 import { useEnvWithSink } from '../support/setup.ts';
 import { campaignWith, counts, person } from '../support/fixtures.ts';
 import { exited, spawnWorker, startPrivateRedis } from '../support/processes.ts';
-import { startWorkers } from '../../src/worker-runner.ts';
-import { launch, steeringDeps } from '../../src/producer/campaign-control.ts';
+import { startWorkers } from '../../workers/runner.ts';
+import { launch, steeringDeps } from '../../src/campaigns/control.ts';
 
 const ctx = useEnvWithSink();
 

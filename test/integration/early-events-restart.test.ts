@@ -9,7 +9,7 @@ import { createTransport } from 'nodemailer';
 import { makeTestEnv, waitFor, type TestEnv } from '../support/harness.ts';
 import { campaignWith, counts, person } from '../support/fixtures.ts';
 import { freePort, spawnNotice, spawnWorker, startPrivatePostgres, stop, type NoticeProcess } from '../support/processes.ts';
-import { launch, steeringDeps } from '../../src/producer/campaign-control.ts';
+import { launch, steeringDeps } from '../../src/campaigns/control.ts';
 import type { App } from '../../src/app.ts';
 
 let t: TestEnv;

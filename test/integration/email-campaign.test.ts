@@ -4,11 +4,11 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { makeTestEnv, waitFor, type TestEnv } from '../support/harness.ts';
 import { campaignWith, counts, person } from '../support/fixtures.ts';
-import { startSmtpSink, type SmtpSink } from '../../src/mail/smtp-sink.ts';
-import { startWorkers, type RunningWorkers } from '../../src/worker-runner.ts';
-import { launch, pause, resume, steeringDeps } from '../../src/producer/campaign-control.ts';
-import { writeReportFile } from '../../src/producer/campaign-report.ts';
-import { eventsOf, isSuppressed } from '../../src/db/notice-store.ts';
+import { startSmtpSink, type SmtpSink } from '../../src/cli/smtp-sink.ts';
+import { startWorkers, type RunningWorkers } from '../../workers/runner.ts';
+import { launch, pause, resume, steeringDeps } from '../../src/campaigns/control.ts';
+import { writeReportFile } from '../../src/campaigns/report.ts';
+import { isSuppressed, ledgerOf } from '../../src/db/notice-store.ts';
 import { JOB } from '../../queues/names.ts';
 import type { App } from '../../src/app.ts';
 
@@ -49,7 +49,7 @@ describe('an email campaign', () => {
     expect(lines).toHaveLength(2001);
     expect(lines[0]).toContain('notice_code');
     expect(lines.slice(1).every((l) => /,sent,email,t,/.test(l))).toBe(true);
-    const ledger = await eventsOf(app.db, 1);
+    const ledger = await ledgerOf(app.db, 1);
     expect(ledger.map((e) => [e.from_state, e.to_state])).toEqual([['pending', 'queued'], ['queued', 'sending'], ['sending', 'sent']]);
     expect(ledger[2].detail).toMatchObject({ reply: expect.stringMatching(/^250/), template_version: expect.any(String) });
   });
@@ -75,7 +75,7 @@ describe('an email campaign', () => {
     expect(s.counts.sent).toBe(2);
     const { rows } = await app.db.query(`select id, attempts from notices where campaign_id = $1 and email = 'greylist-a@example.com'`, [id]);
     expect(rows[0].attempts).toBe(2);
-    const ledger = await eventsOf(app.db, rows[0].id);
+    const ledger = await ledgerOf(app.db, rows[0].id);
     expect(ledger.map((e) => e.to_state)).toEqual(['queued', 'sending', 'queued', 'sending', 'sent']);
     expect(ledger[2].detail).toMatchObject({ class: 'transient_recipient', status: '4.7.1' });
     expect(sink.deliveredTo.get('greylist-a@example.com')).toBe(1);
@@ -89,7 +89,7 @@ describe('an email campaign', () => {
     expect(await isSuppressed(app.db, 'nouser-b@example.com')).toBe(true);
     const { rows } = await app.db.query(`select id, channel from notices where campaign_id = $1 and email = 'nouser-b@example.com'`, [id]);
     expect(rows[0].channel).toBe('postal');
-    const last = (await eventsOf(app.db, rows[0].id)).at(-1)!;
+    const last = (await ledgerOf(app.db, rows[0].id)).at(-1)!;
     expect(last).toMatchObject({ to_state: 'postal_queued', detail: { reason: 'hard_bounce', status: '5.1.1' } });
     expect(await app.queues.postal.getJob(`p-${rows[0].id}`)).toBeTruthy();
 

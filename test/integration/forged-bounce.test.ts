@@ -7,11 +7,11 @@ import { createTransport } from 'nodemailer';
 import { makeTestEnv, waitFor, type TestEnv } from '../support/harness.ts';
 import { campaignWith, counts, person } from '../support/fixtures.ts';
 import { freePort } from '../support/processes.ts';
-import { startSmtpSink, type SmtpSink } from '../../src/mail/smtp-sink.ts';
-import { startWorkers, type RunningWorkers } from '../../src/worker-runner.ts';
-import { launch, steeringDeps } from '../../src/producer/campaign-control.ts';
+import { startSmtpSink, type SmtpSink } from '../../src/cli/smtp-sink.ts';
+import { startWorkers, type RunningWorkers } from '../../workers/runner.ts';
+import { launch, steeringDeps } from '../../src/campaigns/control.ts';
 import { startReceiverFor, type BounceReceiver } from '../../src/bounces/receiver.ts';
-import { verpAddress } from '../../src/mail/verp.ts';
+import { verpAddress } from '../../src/channels/email/verp.ts';
 import type { App } from '../../src/app.ts';
 import { ALL_QUEUE_NAMES } from '../../queues/names.ts';
 

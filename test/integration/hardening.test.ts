@@ -9,16 +9,16 @@ import { waitFor } from '../support/harness.ts';
 import { useEnvWithSink } from '../support/setup.ts';
 import { campaignWith, counts, person } from '../support/fixtures.ts';
 import { freePort } from '../support/processes.ts';
-import { startWorkers } from '../../src/worker-runner.ts';
-import { launch, steeringDeps } from '../../src/producer/campaign-control.ts';
+import { startWorkers } from '../../workers/runner.ts';
+import { launch, steeringDeps } from '../../src/campaigns/control.ts';
 import { NOTICE_BY_PROVIDER_ID } from '../../src/db/notice-store.ts';
 import { buildServer } from '../../src/http/server.ts';
 import { makeSnsVerifier } from '../../src/bounces/sns.ts';
 import { startBounceReceiver } from '../../src/bounces/receiver.ts';
-import { makeSesTransport } from '../../src/mail/ses.ts';
-import { SendFailureError } from '../../src/mail/transport.ts';
+import { makeSesTransport } from '../../src/channels/email/ses.ts';
+import { SendFailureError } from '../../src/channels/email/transport.ts';
 import { classifySendError } from '../../src/domain/send-error.ts';
-import { verpAddress } from '../../src/mail/verp.ts';
+import { verpAddress } from '../../src/channels/email/verp.ts';
 
 const ctx = useEnvWithSink();
 

@@ -5,11 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { waitFor } from '../support/harness.ts';
 import { useEnvWithSink } from '../support/setup.ts';
 import { campaignWith, counts, person } from '../support/fixtures.ts';
-import { startWorkers } from '../../src/worker-runner.ts';
-import { launch, steeringDeps } from '../../src/producer/campaign-control.ts';
+import { startWorkers } from '../../workers/runner.ts';
+import { launch, steeringDeps } from '../../src/campaigns/control.ts';
 import { setCampaignPacing } from '../../src/db/campaign-store.ts';
-import { enqueueEmailChunks } from '../../src/producer/enqueue.ts';
-import { campaignStatus } from '../../src/producer/campaign-status.ts';
+import { enqueueEmailChunks } from '../../src/dispatch/enqueue.ts';
+import { campaignStatus } from '../../src/campaigns/status.ts';
 
 const env = useEnvWithSink();
 

@@ -9,8 +9,8 @@ import { makeTestEnv, waitFor, type TestEnv } from '../support/harness.ts';
 import { campaignWith, counts, person } from '../support/fixtures.ts';
 import { freePort, spawnNotice, spawnWorker, stop, type NoticeProcess } from '../support/processes.ts';
 import { startPrivatePostfix, type Postfix } from '../support/postfix.ts';
-import { startSmtpSink, type SmtpSink } from '../../src/mail/smtp-sink.ts';
-import { launch, steeringDeps } from '../../src/producer/campaign-control.ts';
+import { startSmtpSink, type SmtpSink } from '../../src/cli/smtp-sink.ts';
+import { launch, steeringDeps } from '../../src/campaigns/control.ts';
 import type { App } from '../../src/app.ts';
 
 let t: TestEnv;

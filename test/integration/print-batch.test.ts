@@ -9,12 +9,12 @@ import type { FastifyInstance } from 'fastify';
 import { makeTestEnv, waitFor, type TestEnv } from '../support/harness.ts';
 import { campaignWith, counts, person, root } from '../support/fixtures.ts';
 import { notice } from '../support/cli.ts';
-import { startWorkers, type RunningWorkers } from '../../src/worker-runner.ts';
-import { cancel, launch, steeringDeps } from '../../src/producer/campaign-control.ts';
+import { startWorkers, type RunningWorkers } from '../../workers/runner.ts';
+import { cancel, launch, steeringDeps } from '../../src/campaigns/control.ts';
 import { buildServer } from '../../src/http/server.ts';
 import { makeSnsVerifier } from '../../src/bounces/sns.ts';
-import { addVendor } from '../../src/postal/vendor-store.ts';
-import { closeBatch } from '../../src/postal/close-batch.ts';
+import { addVendor } from '../../src/channels/post/vendor-store.ts';
+import { closeBatch } from '../../src/channels/post/close-batch.ts';
 import type { App } from '../../src/app.ts';
 import { ALL_QUEUE_NAMES } from '../../queues/names.ts';
 

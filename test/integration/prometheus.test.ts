@@ -10,8 +10,8 @@ import path from 'node:path';
 import { makeTestEnv, waitFor, type TestEnv } from '../support/harness.ts';
 import { campaignWith, counts, person, root } from '../support/fixtures.ts';
 import { exited, freePort, spawnNotice, stop, type NoticeProcess } from '../support/processes.ts';
-import { startSmtpSink, type SmtpSink } from '../../src/mail/smtp-sink.ts';
-import { launch, steeringDeps } from '../../src/producer/campaign-control.ts';
+import { startSmtpSink, type SmtpSink } from '../../src/cli/smtp-sink.ts';
+import { launch, steeringDeps } from '../../src/campaigns/control.ts';
 
 const rules = path.join(root, 'deploy/prometheus');
 let t: TestEnv;

@@ -6,10 +6,10 @@ import { spawnSync } from 'node:child_process';
 import { makeTestEnv, waitFor, type TestEnv } from '../support/harness.ts';
 import { campaignWith, counts, person } from '../support/fixtures.ts';
 import { startRedisCluster } from '../support/processes.ts';
-import { startSmtpSink, type SmtpSink } from '../../src/mail/smtp-sink.ts';
-import { startWorkers } from '../../src/worker-runner.ts';
-import { launch, steeringDeps } from '../../src/producer/campaign-control.ts';
-import { reconcile } from '../../src/producer/reconciler.ts';
+import { startSmtpSink, type SmtpSink } from '../../src/cli/smtp-sink.ts';
+import { startWorkers } from '../../workers/runner.ts';
+import { launch, steeringDeps } from '../../src/campaigns/control.ts';
+import { reconcile } from '../../src/dispatch/reconciler.ts';
 import { ALL_QUEUE_NAMES } from '../../queues/names.ts';
 
 let t: TestEnv;

@@ -4,9 +4,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTestEnv, type TestEnv } from '../support/harness.ts';
 import { campaignWith, counts, person } from '../support/fixtures.ts';
-import { launch, steeringDeps } from '../../src/producer/campaign-control.ts';
-import { reconcile } from '../../src/producer/reconciler.ts';
-import { topUp } from '../../src/producer/relay.ts';
+import { launch, steeringDeps } from '../../src/campaigns/control.ts';
+import { reconcile } from '../../src/dispatch/reconciler.ts';
+import { topUp } from '../../src/dispatch/relay.ts';
 import { transition } from '../../src/db/notice-store.ts';
 import type { App } from '../../src/app.ts';
 

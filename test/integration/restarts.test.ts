@@ -6,7 +6,7 @@ import { waitFor } from '../support/harness.ts';
 import { useEnvWithSink } from '../support/setup.ts';
 import { campaignWith, counts, person } from '../support/fixtures.ts';
 import { spawnWorker, startPrivatePostgres, startPrivateRedis, stop, type NoticeProcess } from '../support/processes.ts';
-import { launch, steeringDeps } from '../../src/producer/campaign-control.ts';
+import { launch, steeringDeps } from '../../src/campaigns/control.ts';
 import type { App } from '../../src/app.ts';
 
 const ctx = useEnvWithSink();

@@ -3,8 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { makeTestEnv, waitFor, type TestEnv } from '../support/harness.ts';
 import { campaignWith, counts, person } from '../support/fixtures.ts';
 import { startSesEndpoint, type SesEndpoint } from '../support/ses-endpoint.ts';
-import { startWorkers, type RunningWorkers } from '../../src/worker-runner.ts';
-import { launch, resume, steeringDeps } from '../../src/producer/campaign-control.ts';
+import { startWorkers, type RunningWorkers } from '../../workers/runner.ts';
+import { launch, resume, steeringDeps } from '../../src/campaigns/control.ts';
 import type { App } from '../../src/app.ts';
 
 let t: TestEnv;

@@ -5,11 +5,11 @@ import { Redis } from 'ioredis';
 import { makeTestEnv, waitFor, type TestEnv } from '../support/harness.ts';
 import { campaignWith, counts, person } from '../support/fixtures.ts';
 import { startPrivateRedis } from '../support/processes.ts';
-import { startSmtpSink, type SmtpSink } from '../../src/mail/smtp-sink.ts';
-import { startWorkers, type RunningWorkers } from '../../src/worker-runner.ts';
-import { cancel, launch, pause, resume, steeringDeps } from '../../src/producer/campaign-control.ts';
-import { queueDepth } from '../../src/producer/relay.ts';
-import { enqueueEmailLater } from '../../src/producer/enqueue.ts';
+import { startSmtpSink, type SmtpSink } from '../../src/cli/smtp-sink.ts';
+import { startWorkers, type RunningWorkers } from '../../workers/runner.ts';
+import { cancel, launch, pause, resume, steeringDeps } from '../../src/campaigns/control.ts';
+import { queueDepth } from '../../src/dispatch/relay.ts';
+import { enqueueEmailLater } from '../../src/dispatch/enqueue.ts';
 import type { App } from '../../src/app.ts';
 
 const WINDOW = 400;

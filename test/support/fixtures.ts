@@ -3,9 +3,9 @@ import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { App } from '../../src/app.ts';
-import { importCsv, type ImportReport } from '../../src/import/importer.ts';
-import { createCampaignFromDir } from '../../src/templates/create-campaign.ts';
-import { campaignStatus } from '../../src/producer/campaign-status.ts';
+import { importCsv, type ImportReport } from '../../src/intake/importer.ts';
+import { createCampaignFromDir } from '../../src/campaigns/create.ts';
+import { campaignStatus } from '../../src/campaigns/status.ts';
 
 export const root = fileURLToPath(new URL('../../', import.meta.url));
 export const demoTemplates = path.join(root, 'templates/demo');

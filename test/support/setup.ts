@@ -4,7 +4,7 @@
 import { afterAll, beforeAll } from 'vitest';
 import type { FastifyInstance } from 'fastify';
 import { makeTestEnv, type TestEnv } from './harness.ts';
-import { startSmtpSink, type SmtpSink } from '../../src/mail/smtp-sink.ts';
+import { startSmtpSink, type SmtpSink } from '../../src/cli/smtp-sink.ts';
 import { buildServer } from '../../src/http/server.ts';
 import { makeSnsVerifier } from '../../src/bounces/sns.ts';
 import type { App } from '../../src/app.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { normalizeAddressText, validateAddress } from '../../src/domain/address.ts';
-import { unencodable } from '../../src/postal/sjis.ts';
-import { neutralise } from '../../src/postal/csv-cells.ts';
+import { unencodable } from '../../src/channels/post/sjis.ts';
+import { neutralise } from '../../src/channels/post/csv-cells.ts';
 
 const ok = { name: '山田 太郎', postal_code: '1000005', prefecture: '東京都', city: '千代田区', address_line1: '丸の内1-1-1', address_line2: '' };
 

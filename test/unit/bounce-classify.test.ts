@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { classifyBounce, classifyFailure, statusFromText, RULE_COUNT, type BounceClass, type BounceReason } from '../../src/domain/bounce-rules.ts';
+import { classifyFailure, statusFromText, RULE_COUNT, type BounceClass, type BounceReason } from '../../src/domain/bounce-rules.ts';
 import { parseSesMessage } from '../../src/domain/ses-event.ts';
 
 const table: Array<[string | null, string, BounceClass]> = [
@@ -22,8 +22,8 @@ const table: Array<[string | null, string, BounceClass]> = [
   [null, 'something nobody understands', 'soft'],
 ];
 
-describe('classifyBounce (one table)', () => {
-  it.each(table)('%s %s → %s', (status, text, cls) => expect(classifyBounce(status, text)).toBe(cls));
+describe('classifyFailure: the class (one table)', () => {
+  it.each(table)('%s %s → %s', (status, text, cls) => expect(classifyFailure(status, text).class).toBe(cls));
   it('reads codes from text', () => {
     expect(statusFromText('smtp; 550 5.1.1 <a@b>')).toBe('5.1.1');
     expect(statusFromText('552 mailbox full')).toBe('5.2.2');

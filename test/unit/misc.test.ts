@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { retryDelayMs } from '../../src/domain/backoff.ts';
-import { parseVerp, verpAddress } from '../../src/mail/verp.ts';
-import { copyLine } from '../../src/import/copy-text.ts';
-import { newNoticeCode } from '../../src/import/notice-code.ts';
+import { parseVerp, verpAddress } from '../../src/channels/email/verp.ts';
+import { copyLine } from '../../src/intake/copy-text.ts';
+import { newNoticeCode } from '../../src/intake/notice-code.ts';
 
 describe('backoff', () => {
   it('doubles, caps, and jitters within [half, full]', () => {

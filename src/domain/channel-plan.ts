@@ -1,0 +1,36 @@
+// How a person is told: the channels in the order we try them, and which one comes next when one
+// cannot reach them. Email first; a letter when email cannot reach them (no address, suppressed)
+// or fails for good (a hard bounce, retries used up). A third channel (SMS, LINE) is one more
+// entry in CHANNELS and one more case in `reaches`; the relay, the sender and the dry run all ask
+// here instead of deciding for themselves.
+
+export const CHANNELS = ['email', 'postal'] as const;
+export type Channel = (typeof CHANNELS)[number];
+
+/** What we know of a person that decides which channels can reach them. */
+export interface Reach {
+  /** A usable email address was imported. */
+  hasEmail: boolean;
+  /** That address is on the suppression list (hard bounce, complaint, ops). */
+  suppressed: boolean;
+}
+
+export type Plan = { channel: 'email' } | { channel: 'postal'; reason: string };
+
+/** Why a channel cannot reach this person, or null when it can. */
+function cannotReach(channel: Channel, r: Reach): string | null {
+  if (channel === 'email') return !r.hasEmail ? 'no_email' : r.suppressed ? 'suppressed' : null;
+  return null; // a letter reaches everyone with an address; an unusable one is found when the letter is made
+}
+
+/** The first channel that can reach this person, and (for a letter) why email could not. */
+export function firstChannel(r: Reach): Plan {
+  const why = cannotReach('email', r);
+  return why === null ? { channel: 'email' } : { channel: 'postal', reason: why };
+}
+
+/** The channel after `failed`, for a person it could not reach (`reason` is why), or null when none is left. */
+export function nextChannel(failed: Channel, reason: string): Plan | null {
+  const next = CHANNELS[CHANNELS.indexOf(failed) + 1];
+  return next === 'postal' ? { channel: 'postal', reason } : null;
+}
