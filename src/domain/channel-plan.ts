@@ -1,8 +1,8 @@
-// How a person is told: the channels in the order we try them, and which one comes next when one
-// cannot reach them. Email first; a letter when email cannot reach them (no address, suppressed)
-// or fails for good (a hard bounce, retries used up). A third channel (SMS, LINE) is one more
-// entry in CHANNELS and one more case in `reaches`; the relay, the sender and the dry run all ask
-// here instead of deciding for themselves.
+// How a person is told: the channels in the order we try them. Email first; a letter when email
+// cannot reach them (no address, suppressed), decided here for the relay, the sender and the dry
+// run alike; when email fails for good later (a hard bounce, retries used up) the one hand-off
+// (src/dispatch/hand-off.ts) moves them on. A third channel (SMS, LINE) is one more entry in
+// CHANNELS, one more case in cannotReach and one more move in the hand-off.
 
 export const CHANNELS = ['email', 'postal'] as const;
 export type Channel = (typeof CHANNELS)[number];
@@ -27,10 +27,4 @@ function cannotReach(channel: Channel, r: Reach): string | null {
 export function firstChannel(r: Reach): Plan {
   const why = cannotReach('email', r);
   return why === null ? { channel: 'email' } : { channel: 'postal', reason: why };
-}
-
-/** The channel after `failed`, for a person it could not reach (`reason` is why), or null when none is left. */
-export function nextChannel(failed: Channel, reason: string): Plan | null {
-  const next = CHANNELS[CHANNELS.indexOf(failed) + 1];
-  return next === 'postal' ? { channel: 'postal', reason } : null;
 }
