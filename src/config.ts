@@ -58,6 +58,7 @@ export const configSchema = z.object({
   CONFIG_BOUNCE_MIN_PEOPLE: int(10, 1).describe('…and from at least this many distinct people (each recipient can forge a bounce for their own mailbox)'),
   CONFIG_BOUNCE_SHARE: z.coerce.number().min(0).max(1).default(0.02).describe('…and from at least this share of the emails the campaign sent within the window (0.02 = 2 %)'),
   CONFIG_BOUNCE_WINDOW_MS: int(3_600_000, 1000).describe('the window in which CONFIG_BOUNCE_DOMAINS is counted'),
+  ENQUIRY_DESK: z.string().default('通販ストア お客様窓口 0120-000-000（平日 9:00〜18:00） / Customer desk 0120-000-000 (weekdays 9:00–18:00 JST)').describe('the enquiry desk the public announcement names'),
   ORGANISATION_NAME: z.string().default('通販ストア株式会社 (Example Store Co., Ltd.)').describe('who sends the notices: shown on the public /verify page'),
   VERIFY_RATE_MAX: int(30, 1).describe('/verify lookups one client may make per VERIFY_RATE_WINDOW_MS (a call centre with an operator token is not limited)'),
   VERIFY_RATE_WINDOW_MS: int(600_000, 1000).describe('the window of VERIFY_RATE_MAX'),

@@ -12,6 +12,8 @@ export interface NewBounceEvent {
   status: string | null;
   diagnostic: string | null;
   dedupeKey: string;
+  /** The server that reported it (DSN Reporting-MTA, SES reportingMTA). */
+  reportingMta?: string | null;
 }
 
 export interface BounceEventRow {
@@ -30,9 +32,9 @@ export interface BounceEventRow {
 /** Returns the new row's id, or null when this event was recorded before (a retry). */
 export async function recordBounce(db: Queryable, e: NewBounceEvent): Promise<number | null> {
   const { rows } = await db.query(
-    `insert into bounce_events (notice_id, campaign_id, source, class, reason, action, status, diagnostic, dedupe_key)
-     values ($1, (select campaign_id from notices where id = $1), $2, $3, $4, $5, $6, $7, $8) on conflict (dedupe_key) do nothing returning id`,
-    [e.noticeId, e.source, e.class, e.reason, e.action, e.status, e.diagnostic?.slice(0, 1000) ?? null, e.dedupeKey],
+    `insert into bounce_events (notice_id, campaign_id, source, class, reason, action, status, diagnostic, dedupe_key, reporting_mta)
+     values ($1, (select campaign_id from notices where id = $1), $2, $3, $4, $5, $6, $7, $8, $9) on conflict (dedupe_key) do nothing returning id`,
+    [e.noticeId, e.source, e.class, e.reason, e.action, e.status, e.diagnostic?.slice(0, 1000) ?? null, e.dedupeKey, e.reportingMta?.slice(0, 255) ?? null],
   );
   return rows[0]?.id ?? null;
 }

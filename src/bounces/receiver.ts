@@ -106,7 +106,7 @@ export async function startBounceReceiver(d: ReceiverDeps): Promise<BounceReceiv
             // One message to one VERP address speaks of one notice (we send one recipient per
             // message): its first recipient that failed decides, else its first.
             const r = report.recipients.find((x) => REASONS[x.reason].route !== 'ignore') ?? report.recipients[0];
-            const fresh = await d.accept({ noticeId, source: 'dsn', class: r.class, reason: r.reason, action: r.action, status: r.status, diagnostic: r.diagnostic, dedupeKey: `dsn:${digest}:${noticeId}` });
+            const fresh = await d.accept({ noticeId, source: 'dsn', class: r.class, reason: r.reason, action: r.action, status: r.status, diagnostic: r.diagnostic, reportingMta: r.reportingMta ?? null, dedupeKey: `dsn:${digest}:${noticeId}` });
             if (fresh) stats.accepted++;
             else stats.duplicates++;
             d.log.info({ noticeId, class: r.class, reason: r.reason, status: r.status, kind: report.kind }, 'bounce received');

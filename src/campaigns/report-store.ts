@@ -12,6 +12,7 @@ export const REPORT_COLUMNS = [
   'notice_id', 'notice_code', 'customer_id', 'segment', 'locale', 'final_state', 'channel', 'notified', 'attempts',
   'imported_at', 'sent_at', 'last_change_at', 'message_id', 'provider_message_id', 'smtp_reply', 'template_version',
   'postal_reason', 'last_error', 'batch_id', 'batch_seq', 'mailed_at', 'return_reason', 'address_error', 'accounted',
+  'covered_by_announcement',
 ];
 
 /** Who reads the report: a viewer never sees notice codes or the text of replies and errors (they quote addresses). */
@@ -31,7 +32,8 @@ export function rowsSelect(id: number, audience: ReportAudience = 'operator', ra
            (select e.detail->>'reason' from notice_events e where e.notice_id = n.id and e.to_state = 'postal_queued' order by e.id desc limit 1),
            ${masked('n.last_error', audience)}, n.batch_id, (select bi.seq from batch_items bi where bi.batch_id = n.batch_id and bi.notice_id = n.id), n.mailed_at,
            ${masked('n.return_reason', audience)}, ${audience === 'viewer' ? 'null' : safe('n.address_error')},
-           n.state in (${ACCOUNTED.map((s) => `'${s}'`).join(', ')})
+           n.state in (${ACCOUNTED.map((s) => `'${s}'`).join(', ')}),
+           case when n.state = 'unreachable' then (select to_char(min(e.at) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') from notice_events e where e.notice_id = n.id and e.detail->>'covered_by' = 'public_announcement') end
     from notices n where n.campaign_id = ${Number(id)} ${range} order by n.id`;
 }
 
@@ -127,4 +129,25 @@ export async function reachBySegment(db: Queryable, campaignId: number): Promise
     [campaignId],
   );
   return rows;
+}
+
+/** takes: campaign; returns the first and last email sent (to people told by email) and letter mailed (vendor's dates). */
+export async function noticeDates(db: Queryable, campaignId: number): Promise<{ first_email: Date | null; last_email: Date | null; first_letter: string | null; last_letter: string | null }> {
+  const { rows } = await db.query(
+    `select min(sent_at) filter (where state in ('sent', 'delivered')) as first_email, max(sent_at) filter (where state in ('sent', 'delivered')) as last_email,
+            min(mailed_at) filter (where state = 'mailed')::text as first_letter, max(mailed_at) filter (where state = 'mailed')::text as last_letter
+     from notices where campaign_id = $1`,
+    [campaignId],
+  );
+  return rows[0];
+}
+
+/** takes: campaign; returns how many unreachable people the public announcement covers (their ledger says so). */
+export async function coveredCount(db: Queryable, campaignId: number): Promise<number> {
+  const { rows } = await db.query(
+    `select count(*)::int as n from notices n where n.campaign_id = $1 and n.state = 'unreachable'
+       and exists (select 1 from notice_events e where e.notice_id = n.id and e.detail->>'covered_by' = 'public_announcement')`,
+    [campaignId],
+  );
+  return rows[0].n;
 }

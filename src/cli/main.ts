@@ -12,6 +12,7 @@ import { addPostalCommands } from './postal-commands.ts';
 import { addProcessCommands } from './process-commands.ts';
 import { addTokenCommands } from './token-commands.ts';
 import { addBounceCommands } from './bounce-commands.ts';
+import { addProofCommands } from './proof-commands.ts';
 import { importReportText } from './output.ts';
 
 const { version } = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
@@ -80,6 +81,7 @@ addProcessCommands(program);
 addPostalCommands(program);
 addTokenCommands(program);
 addBounceCommands(program);
+addProofCommands(program);
 
 program
   .command('reconcile')

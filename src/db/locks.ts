@@ -13,4 +13,8 @@ export const LOCK = {
   counts: 7_310_005,
   /** whoever adds to the email window (topUp, the reconciler putting people back). */
   topUp: 7_310_006,
+  /** extending a campaign's ledger chain (with the campaign id; taken by migration 010's trigger). */
+  campaignChain: 8101,
+  /** extending a batch's ledger chain (with the batch id; taken by migration 010's trigger). */
+  batchChain: 8102,
 } as const;

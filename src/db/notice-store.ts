@@ -210,14 +210,16 @@ export interface SentRecord {
   reply: string;
   templateVersion: string;
   attempt: number;
+  /** sha256 of the exact message sent (its evidence). */
+  messageSha256?: string | null;
 }
 
 assertMoves(['sending'], 'sent'); // the one move RECORD_SENT makes
 
 const RECORD_SENT = `
   with v as (
-    select * from unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[])
-      as v(id, message_id, provider_message_id, reply, template_version, attempt)
+    select * from unnest($1::bigint[], $2::text[], $3::text[], $4::text[], $5::text[], $6::int[], $7::text[])
+      as v(id, message_id, provider_message_id, reply, template_version, attempt, message_sha256)
   ), o as (
     select n.id from notices n join v on v.id = n.id where n.state = 'sending' order by n.id for update of n
   ), u as (
@@ -228,14 +230,14 @@ const RECORD_SENT = `
   ), e as (
     insert into notice_events (notice_id, campaign_id, from_state, to_state, channel, detail)
     select u.id, u.campaign_id, 'sending', 'sent', 'email',
-      jsonb_build_object('message_id', v.message_id, 'provider_message_id', v.provider_message_id, 'reply', v.reply, 'template_version', v.template_version, 'attempt', v.attempt)
+      jsonb_build_object('message_id', v.message_id, 'provider_message_id', v.provider_message_id, 'reply', v.reply, 'template_version', v.template_version, 'attempt', v.attempt, 'message_sha256', v.message_sha256)
     from u join v on v.id = u.id
   )
   select id from u`;
 
 /** Takes accepted sends; records those still 'sending' as sent (state, message ids, ledger) in one statement; returns their ids. */
 export async function recordSent(db: Queryable, rs: readonly SentRecord[]): Promise<Set<number>> {
-  const values = [rs.map((r) => r.id), rs.map((r) => r.messageId), rs.map((r) => r.providerMessageId), rs.map((r) => r.reply), rs.map((r) => r.templateVersion), rs.map((r) => r.attempt)];
+  const values = [rs.map((r) => r.id), rs.map((r) => r.messageId), rs.map((r) => r.providerMessageId), rs.map((r) => r.reply), rs.map((r) => r.templateVersion), rs.map((r) => r.attempt), rs.map((r) => r.messageSha256 ?? null)];
   const { rows } = await db.query({ name: 'record-sent', text: RECORD_SENT, values });
   return new Set(rows.map((x) => x.id as number));
 }
@@ -299,4 +301,23 @@ export async function noticeCodeLookup(db: Queryable, code: string): Promise<Arr
     [code],
   );
   return rows;
+}
+
+/**
+ * Records, in each ledger, that every person of the campaign now unreachable is covered by the
+ * announcement (one row each, the people locked so their chains stay in order); returns how many.
+ * `noticeIds` limits it to those people (one who has just become unreachable).
+ */
+export async function noteCoverage(tx: Queryable, campaignId: number, announcementId: number, noticeIds?: readonly number[]): Promise<number> {
+  const { rowCount } = await tx.query(
+    `with p as (
+       select id, campaign_id, state from notices
+       where campaign_id = $1 and state = 'unreachable' and ($3::bigint[] is null or id = any($3::bigint[]))
+       order by id for update
+     )
+     insert into notice_events (notice_id, campaign_id, from_state, to_state, channel, detail)
+     select id, campaign_id, state, state, 'announcement', jsonb_build_object('covered_by', 'public_announcement', 'announcement_id', $2::bigint) from p`,
+    [campaignId, announcementId, noticeIds ?? null],
+  );
+  return rowCount ?? 0;
 }

@@ -26,6 +26,8 @@ export interface BounceRecipient {
   diagnostic: string | null;
   class: BounceClass;
   reason: BounceReason;
+  /** The mail server that wrote the report (DSN Reporting-MTA), when it says. */
+  reportingMta?: string | null;
 }
 
 export interface BounceReport {
@@ -220,6 +222,8 @@ export function analyzeBounce(mail: MailParts, ownAddress: (address: string) => 
       else if (action === 'delivered' || action === 'deliverable' || action === 'relayed' || action === 'expanded' || (!action && status?.startsWith('2.'))) recipients.push(fixed(address, action, status, diagnostic, 'delivered'));
       else recipients.push(failure(address, action ?? 'failed', status, diagnostic, contextFor(address) ?? error));
     }
+    const reportingMta = stripType(parseFieldBlocks(dsn.content).find((b) => b.has('reporting-mta'))?.get('reporting-mta')) || null;
+    for (const r of recipients) r.reportingMta = reportingMta;
     if (recipients.length && recipients.every((r) => r.address)) {
       return { kind: recipients.every((r) => r.reason === 'delayed') ? 'delayed' : 'dsn', noticeId, recipients };
     }

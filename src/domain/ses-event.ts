@@ -11,6 +11,8 @@ export interface SesRecipientEvent {
   status: string | null;
   diagnostic: string | null;
   action: string | null;
+  /** The mail server SES reports for the bounce or delivery, when it says. */
+  reportingMta?: string | null;
   /** Stable across SNS retries. */
   dedupeKey: string;
 }
@@ -19,9 +21,9 @@ interface SesMessage {
   notificationType?: string;
   eventType?: string;
   mail?: { messageId?: string; headers?: Array<{ name: string; value: string }> };
-  bounce?: { bounceType?: string; bounceSubType?: string; feedbackId?: string; bouncedRecipients?: Array<{ emailAddress: string; status?: string; diagnosticCode?: string; action?: string }> };
+  bounce?: { bounceType?: string; bounceSubType?: string; feedbackId?: string; reportingMTA?: string; bouncedRecipients?: Array<{ emailAddress: string; status?: string; diagnosticCode?: string; action?: string }> };
   complaint?: { feedbackId?: string; complaintFeedbackType?: string; complainedRecipients?: Array<{ emailAddress: string }> };
-  delivery?: { recipients?: string[]; smtpResponse?: string };
+  delivery?: { recipients?: string[]; smtpResponse?: string; reportingMTA?: string };
 }
 
 /** SES's bounce type and subtype, refined by the diagnostic where SES leaves it open. */
@@ -58,7 +60,7 @@ export function parseSesMessage(raw: string, snsMessageId: string): SesRecipient
       const status = r.status ?? statusFromText(r.diagnosticCode);
       const diagnostic = r.diagnosticCode ?? null;
       const reason = bounceReason(m.bounce!.bounceType, m.bounce!.bounceSubType, status, diagnostic);
-      return { ...base, recipient: r.emailAddress.toLowerCase(), status, diagnostic, action: r.action ?? 'failed', class: REASONS[reason].class, reason, dedupeKey: `ses:bounce:${key}:${r.emailAddress.toLowerCase()}` };
+      return { ...base, recipient: r.emailAddress.toLowerCase(), status, diagnostic, action: r.action ?? 'failed', class: REASONS[reason].class, reason, reportingMta: m.bounce!.reportingMTA ?? null, dedupeKey: `ses:bounce:${key}:${r.emailAddress.toLowerCase()}` };
     });
   }
   if (type === 'Complaint' && m.complaint) {
@@ -66,7 +68,7 @@ export function parseSesMessage(raw: string, snsMessageId: string): SesRecipient
     return (m.complaint.complainedRecipients ?? []).map((r) => ({ ...base, recipient: r.emailAddress.toLowerCase(), status: null, diagnostic: m.complaint!.complaintFeedbackType ?? null, action: 'complaint', class: 'complaint' as const, reason: 'complaint' as const, dedupeKey: `ses:complaint:${key}:${r.emailAddress.toLowerCase()}` }));
   }
   if (type === 'Delivery' && m.delivery) {
-    return (m.delivery.recipients ?? []).map((r) => ({ ...base, recipient: r.toLowerCase(), status: statusFromText(m.delivery!.smtpResponse), diagnostic: m.delivery!.smtpResponse ?? null, action: 'delivered', class: 'delivery' as const, reason: 'delivered' as const, dedupeKey: `ses:delivery:${sesMessageId ?? snsMessageId}:${r.toLowerCase()}` }));
+    return (m.delivery.recipients ?? []).map((r) => ({ ...base, recipient: r.toLowerCase(), status: statusFromText(m.delivery!.smtpResponse), diagnostic: m.delivery!.smtpResponse ?? null, action: 'delivered', class: 'delivery' as const, reason: 'delivered' as const, reportingMta: m.delivery!.reportingMTA ?? null, dedupeKey: `ses:delivery:${sesMessageId ?? snsMessageId}:${r.toLowerCase()}` }));
   }
   return [];
 }

@@ -24,7 +24,16 @@ export interface TemplateSet {
   variants: Map<string, TemplateVariant>;
   segments: Set<string>;
   locales: Set<string>;
+  /** The public announcement (the substitute notice), by locale: announcement.<locale>.md. */
+  announcements: Map<string, string>;
 }
+
+/**
+ * What a public announcement may say: the organisation's and the campaign's details only. It is
+ * published for everyone, so no variable of a person's is allowed in it.
+ */
+export const ANNOUNCEMENT_VARIABLES = ['organisation', 'campaign_name', 'enquiry_desk', 'verify_url', 'published_on'] as const;
+const ANNOUNCEMENT_FILE = /^announcement\.([a-zA-Z]{2}(?:-[a-zA-Z]{2})?)\.md$/;
 
 export class TemplateError extends PermanentError {
   readonly problems: string[];
@@ -82,10 +91,21 @@ export function parseTemplateSet(files: ReadonlyMap<string, string>, extraVariab
   const problems: string[] = [];
   const known = new Set<string>([...BASE_VARIABLES, ...extraVariables]);
   const found = new Map<string, Partial<Record<TemplateKind, string>>>();
+  const announcements = new Map<string, string>();
   for (const [file, content] of files) {
+    const a = ANNOUNCEMENT_FILE.exec(file);
+    if (a) {
+      const vars = variablesOf(content);
+      for (const v of new Set(vars)) {
+        if (!(ANNOUNCEMENT_VARIABLES as readonly string[]).includes(v)) problems.push(`${file}: {{${v}}} cannot be in a public announcement (only ${ANNOUNCEMENT_VARIABLES.join(', ')}: it is published for everyone)`);
+      }
+      if (content.trim() === '') problems.push(`${file}: is empty`);
+      announcements.set(a[1], content);
+      continue;
+    }
     const m = FILE.exec(file);
     if (!m) {
-      if (!file.startsWith('.') && !/^readme/i.test(file)) problems.push(`${file}: not a template file name (<segment>.<locale>.subject.txt|html|txt|letter.md)`);
+      if (!file.startsWith('.') && !/^readme/i.test(file)) problems.push(`${file}: not a template file name (<segment>.<locale>.subject.txt|html|txt|letter.md, or announcement.<locale>.md)`);
       continue;
     }
     const key = `${m[1]}.${m[2]}`;
@@ -115,7 +135,7 @@ export function parseTemplateSet(files: ReadonlyMap<string, string>, extraVariab
   for (const [key, e] of found) {
     variants.set(key, { subject: e['subject.txt']!.trim(), html: e.html!, text: e.txt!, letter: e['letter.md']! });
   }
-  return { variants, segments, locales };
+  return { variants, segments, locales, announcements };
 }
 
 export function escapeHtml(s: string): string {

@@ -14,6 +14,7 @@ import { registerVendorRoutes } from './vendor-routes.ts';
 import { registerSesWebhook } from './ses-webhook.ts';
 import { registerMonitoring } from './monitoring-routes.ts';
 import { registerOpsRoutes } from './ops-routes.ts';
+import { registerProofRoutes } from './proof-routes.ts';
 import { registerVerifyRoutes } from './verify-routes.ts';
 import { registerHealthRoutes } from './health-routes.ts';
 import { registerSessionRoutes } from './session-routes.ts';
@@ -105,6 +106,7 @@ export async function buildServer(d: ServerDeps): Promise<FastifyInstance> {
   registerSessionRoutes(server, app);
   await registerMonitoring(server, app);
   registerOpsRoutes(server, app);
+  registerProofRoutes(server, app);
   registerTokenRoutes(server, app);
   registerVendorRoutes(server, app);
   await server.register(async (scope) => {

@@ -33,7 +33,7 @@ export function registerSesWebhook(server: FastifyInstance, app: App, sns: SnsVe
     for (const e of parseSesMessage(m.Message, m.MessageId)) {
       const noticeId = (e.sesMessageId ? await noticeByProviderMessageId(app.db, e.sesMessageId) : null) ?? e.noticeIdHeader;
       if (!noticeId) unmatched++;
-      const fresh = await accept({ noticeId: noticeId ?? null, source: 'ses', class: e.class, reason: e.reason, action: e.action, status: e.status, diagnostic: e.diagnostic, dedupeKey: e.dedupeKey });
+      const fresh = await accept({ noticeId: noticeId ?? null, source: 'ses', class: e.class, reason: e.reason, action: e.action, status: e.status, diagnostic: e.diagnostic, reportingMta: e.reportingMta ?? null, dedupeKey: e.dedupeKey });
       if (fresh) applied++;
       else duplicates++;
     }

@@ -13,9 +13,9 @@ const STAGE_COLUMNS = [
   'address_line1', 'address_line2', 'locale', 'segment', 'extra',
 ];
 
-/** takes: campaign, file name, actor; returns the new import run's id (its counts are set at the end). */
-export async function startImportRun(tx: Queryable, campaignId: number, fileName: string, actor: string): Promise<number> {
-  const { rows } = await tx.query('insert into import_runs (campaign_id, file_name, accepted, duplicates, rejected, report, actor) values ($1, $2, 0, 0, 0, $3, $4) returning id', [campaignId, fileName, '{}', actor]);
+/** takes: campaign, file name and its sha256, actor; returns the new import run's id (its counts are set at the end). */
+export async function startImportRun(tx: Queryable, campaignId: number, fileName: string, fileSha256: string, actor: string): Promise<number> {
+  const { rows } = await tx.query('insert into import_runs (campaign_id, file_name, file_sha256, accepted, duplicates, rejected, report, actor) values ($1, $2, $3, 0, 0, 0, $4, $5) returning id', [campaignId, fileName, fileSha256, '{}', actor]);
   return rows[0].id as number;
 }
 

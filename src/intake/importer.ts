@@ -2,6 +2,7 @@
 // → dedupe → notices + ledger, all in one transaction: a file is imported whole or not at all,
 // and its bad rows are reported with line, field and reason.
 import { PermanentError } from '../domain/errors.ts';
+import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { stat } from 'node:fs/promises';
 import path from 'node:path';
@@ -75,6 +76,8 @@ export async function importCsv(db: Db, templates: TemplateCache, o: ImportOptio
   const totalBytes = (await stat(o.file).catch(() => null))?.size;
   if (totalBytes === undefined) throw new ImportFileError(fileName, 0, 'cannot read the file');
 
+  // The file's fingerprint, for each person's evidence: the exact bytes they were imported from.
+  const fileSha256 = await sha256File(o.file);
   let verdict;
   try {
     verdict = await resolveEncoding(o.file, o.encoding);
@@ -89,7 +92,7 @@ export async function importCsv(db: Db, templates: TemplateCache, o: ImportOptio
   return withTransaction(db, async (client) => {
     // One import per campaign at a time: dedupe against what is already there must see it all.
     await lockForTransaction(client, [LOCK.importCampaign, o.campaignId]);
-    const importRunId = await startImportRun(client, o.campaignId, fileName, o.actor ?? 'cli');
+    const importRunId = await startImportRun(client, o.campaignId, fileName, fileSha256, o.actor ?? 'cli');
 
     // Fast path, for the common case of a file with no duplicates: straight into notices with
     // COPY. A duplicate (a unique violation) rolls this back and the file is read again through
@@ -259,4 +262,10 @@ async function sharedEmails(client: { query: Db['query'] }, campaignId: number, 
     field: 'email',
     reason: `${r.first_run === importRunId ? `same email as line ${r.first_line}` : 'same email as a person already in this campaign'} under another customer_id: both are imported and each gets their own notice`,
   }));
+}
+
+async function sha256File(file: string): Promise<string> {
+  const h = createHash('sha256');
+  for await (const chunk of createReadStream(file)) h.update(chunk as Buffer);
+  return h.digest('hex');
 }

@@ -182,7 +182,7 @@ export function makeNoticeSender(d: NoticeSenderDeps): NoticeSender {
     }
 
     const recorded = await d.recordSent({
-      id: n.id, messageId: message.messageId, providerMessageId: result.providerMessageId, reply: result.reply, templateVersion: n.campaign_template_version, attempt: n.attempts,
+      id: n.id, messageId: message.messageId, providerMessageId: result.providerMessageId, reply: result.reply, templateVersion: n.campaign_template_version, attempt: n.attempts, messageSha256: result.sha256 ?? null,
     });
     // Someone took the notice from us mid-send (lease expired): the send stands, but say so.
     if (!recorded) log.warn('notice changed state while sending; accepted send not recorded as sent');

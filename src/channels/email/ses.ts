@@ -1,10 +1,9 @@
 // Amazon SES: SendRawEmail with the MIME built by nodemailer's composer, so both transports send
 // byte-for-byte the same message.
 import { SESClient, SendRawEmailCommand } from '@aws-sdk/client-ses';
-import MailComposer from 'nodemailer/lib/mail-composer';
-import type { MailTransport, OutgoingMessage, SendResult } from './transport.ts';
+import type { MailTransport, SendResult } from './transport.ts';
 import { SendFailureError } from './transport.ts';
-import { toMailOptions } from './smtp.ts';
+import { buildRawMessage, sha256Of } from './smtp.ts';
 
 export interface SesOptions {
   region: string;
@@ -13,11 +12,6 @@ export interface SesOptions {
   secretAccessKey?: string;
   /** A send that has no answer by then fails (and is retried): shorter than SEND_LEASE_MS. */
   requestTimeoutMs?: number;
-}
-
-export function buildRawMessage(m: OutgoingMessage): Promise<Buffer> {
-  // keepBcc off, Return-Path is the envelope's business (SES sets it from Source).
-  return new MailComposer(toMailOptions(m)).compile().build();
 }
 
 export function makeSesTransport(o: SesOptions): MailTransport {
@@ -35,7 +29,7 @@ export function makeSesTransport(o: SesOptions): MailTransport {
         const out = await client.send(
           new SendRawEmailCommand({ RawMessage: { Data: raw }, Source: m.returnPath, Destinations: [m.to.address] }),
         );
-        return { providerMessageId: out.MessageId ?? null, reply: `SES accepted ${out.MessageId ?? ''}`.trim() };
+        return { providerMessageId: out.MessageId ?? null, reply: `SES accepted ${out.MessageId ?? ''}`.trim(), sha256: sha256Of(raw) };
       } catch (err) {
         const e = err as { name?: string; message?: string; code?: string; $metadata?: { httpStatusCode?: number } };
         throw new SendFailureError(

@@ -1,5 +1,7 @@
 // SMTP through a pooled nodemailer transport.
+import { createHash } from 'node:crypto';
 import { createTransport } from 'nodemailer';
+import MailComposer from 'nodemailer/lib/mail-composer';
 import type { MailTransport, OutgoingMessage, SendResult } from './transport.ts';
 import { SendFailureError } from './transport.ts';
 
@@ -24,6 +26,17 @@ export function toMailOptions(m: OutgoingMessage) {
   };
 }
 
+/**
+ * The message exactly as it goes on the wire (MIME built by nodemailer's composer): both
+ * transports send these bytes, and their sha256 is the person's evidence of what they were sent.
+ */
+export function buildRawMessage(m: OutgoingMessage): Promise<Buffer> {
+  // Return-Path is the envelope's business (the receiving server adds it; SES sets it from Source).
+  return new MailComposer(toMailOptions(m)).compile().build();
+}
+
+export const sha256Of = (raw: Buffer) => createHash('sha256').update(raw).digest('hex');
+
 export function makeSmtpTransport(o: SmtpOptions): MailTransport {
   const transport = createTransport({
     url: o.url,
@@ -36,11 +49,12 @@ export function makeSmtpTransport(o: SmtpOptions): MailTransport {
   });
   return {
     async send(m): Promise<SendResult> {
+      const raw = await buildRawMessage(m);
       try {
-        const info = await transport.sendMail(toMailOptions(m));
+        const info = await transport.sendMail({ envelope: { from: m.returnPath, to: [m.to.address] }, raw });
         const reply = String(info.response ?? '250');
         const queued = /queued as ([A-Za-z0-9]+)/i.exec(reply);
-        return { providerMessageId: queued ? queued[1] : null, reply: reply.replace(/[\r\n]+/g, ' ') };
+        return { providerMessageId: queued ? queued[1] : null, reply: reply.replace(/[\r\n]+/g, ' '), sha256: sha256Of(raw) };
       } catch (err) {
         const e = err as { code?: string; responseCode?: number; response?: string; command?: string; message?: string };
         throw new SendFailureError(

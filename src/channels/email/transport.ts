@@ -19,6 +19,8 @@ export interface SendResult {
   providerMessageId: string | null;
   /** The final reply line, e.g. "250 2.0.0 Ok: queued as 4Fq". */
   reply: string;
+  /** sha256 of the exact bytes sent (the MIME message), when the transport knows them. */
+  sha256?: string;
 }
 
 export class SendFailureError extends Error {

@@ -190,3 +190,12 @@ export async function batchesToClose(db: Queryable, campaignId: number | null): 
   const { rows } = await db.query(`select id from batches where status in ('open', 'closing') and size > 0 and ($1::bigint is null or campaign_id = $1) order by id`, [campaignId]);
   return rows.map((r) => r.id as number);
 }
+
+/** Each letter's sha256 (notice id → hash) on its batch item. */
+export async function setLetterHashes(tx: Queryable, batchId: number, hashes: ReadonlyArray<[number, string]>): Promise<void> {
+  if (!hashes.length) return;
+  await tx.query(
+    `update batch_items bi set letter_sha256 = v.h from unnest($2::bigint[], $3::text[]) as v(id, h) where bi.batch_id = $1 and bi.notice_id = v.id`,
+    [batchId, hashes.map((h) => h[0]), hashes.map((h) => h[1])],
+  );
+}

@@ -11,8 +11,8 @@ import { transactionOn, withTryLock } from '../../db/pool.ts';
 import { getCampaign } from '../../db/campaign-store.ts';
 import { formatPostalCode } from '../../domain/address.ts';
 import type { TemplateCache } from '../../db/template-store.ts';
-import { batchEvent, getBatch, lettersInOrder, markReady, numberLetters, startClosing, type LetterRow } from './batch-store.ts';
-import { letterAddress, makeLetter } from './letter.ts';
+import { batchEvent, getBatch, lettersInOrder, markReady, numberLetters, setLetterHashes, startClosing, type LetterRow } from './batch-store.ts';
+import { letterAddress, letterSha256, makeLetter } from './letter.ts';
 import { neutralise } from './csv-cells.ts';
 import { dropFiles, makeFileWriter, type StoredFile } from './file-store.ts';
 import { makePdfWriter } from './pdf-letters.ts';
@@ -79,6 +79,7 @@ async function render(d: CloseBatchDeps, tx: DbClient, batch: NonNullable<Awaite
     const utf8Rows: string[][] = [];
     const sjisRows: string[][] = [];
     const excRows: string[][] = [];
+    const hashes: Array<[number, string]> = [];
     for (const r of rows) {
       const a = letterAddress(r);
       const cells = [String(r.seq), String(r.id), r.notice_code, formatPostalCode(a.postalCode), a.prefecture, a.city, a.addressLine1, a.addressLine2, a.name, '様', r.segment, r.locale].map(neutralise);
@@ -88,12 +89,15 @@ async function render(d: CloseBatchDeps, tx: DbClient, batch: NonNullable<Awaite
         exceptions++;
         for (const b of bad) excRows.push([String(r.seq), String(r.id), r.notice_code, b.field, b.chars.join(''), `${b.chars.map(describeChar).join(', ')} cannot be written in Shift_JIS (JIS X 0208); print this letter from letters.csv or letters.pdf`]);
       } else sjisRows.push(cells);
-      pdf?.add(makeLetter(r, r.seq, templates, camp.name, a));
+      const letter = makeLetter(r, r.seq, templates, camp.name, a);
+      pdf?.add(letter);
+      hashes.push([r.id, letterSha256(letter)]);
       letters++;
     }
     await csv.write(stringify(utf8Rows));
     if (sjisRows.length) await sjis.write(encodeSjis(stringify(sjisRows)));
     if (excRows.length) await exc.write(stringify(excRows));
+    await setLetterHashes(tx, batchId, hashes);
   };
   // One streamed read of the letters in seq order (on a second connection: see lettersInOrder).
   let page: LetterRow[] = [];

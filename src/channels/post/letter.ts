@@ -2,6 +2,7 @@
 // when it does not pass, so the exception is visible on paper) and the body from the person's
 // template variant.
 import type { NoticeRow } from '../../db/notice-store.ts';
+import { createHash } from 'node:crypto';
 import { validateAddress, type PostalAddress } from '../../domain/address.ts';
 import { renderText, type TemplateSet } from '../../domain/template.ts';
 import { templateVariables } from '../email/message.ts';
@@ -20,4 +21,9 @@ export function letterAddress(p: LetterPerson): PostalAddress {
 /** The letter for `p` (its seq in the batch), from the campaign's template set. */
 export function makeLetter(p: LetterPerson, seq: number, templates: TemplateSet, campaignName: string, address: PostalAddress = letterAddress(p)): Letter {
   return { seq, noticeCode: p.notice_code, locale: p.locale, address, body: renderText(templates.variants.get(`${p.segment}.${p.locale}`)?.letter ?? '', templateVariables(p, campaignName)) };
+}
+
+/** The letter's fingerprint for the person's evidence: sha256 of its content (code, address block, body) as JSON. */
+export function letterSha256(l: Letter): string {
+  return createHash('sha256').update(JSON.stringify({ noticeCode: l.noticeCode, locale: l.locale, address: l.address, body: l.body })).digest('hex');
 }

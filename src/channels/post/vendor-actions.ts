@@ -2,7 +2,8 @@
 // the ledgers (batch_events for the batch, notice_events per person).
 import type { Db } from '../../db/pool.ts';
 import { withTransaction } from '../../db/pool.ts';
-import { setMailedAt, transition } from '../../db/notice-store.ts';
+import { noteCoverage, setMailedAt, transition } from '../../db/notice-store.ts';
+import { latestAnnouncement } from '../../db/announcement-store.ts';
 import { batchEvent, batchNoticeIds, lockReturnedLetter, markMailed, markPrinted, vendorBatch, vendorBatches, type BatchRow } from './batch-store.ts';
 import { isCalendarDate } from '../../domain/deadline.ts';
 import type { NoticeRef } from '../../dispatch/enqueue.ts';
@@ -86,6 +87,9 @@ export async function returns(db: Db, vendorId: number, items: Array<{ notice_id
         return { notice_id: n.id, outcome: 'remail' as const };
       }
       await transition(tx, { ids: [n.id], from: ['returned'], to: 'unreachable', channel: 'postal', detail: { reason: 'returned', return_reason: item.reason } });
+      // Published already: the announcement covers them from now on (their ledger says so).
+      const announcement = await latestAnnouncement(tx, n.campaign_id);
+      if (announcement) await noteCoverage(tx, n.campaign_id, announcement.id, [n.id]);
       return { notice_id: n.id, outcome: 'unreachable' as const };
     });
     out.push({ notice_id: r.notice_id, outcome: r.outcome });
