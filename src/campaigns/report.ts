@@ -4,6 +4,11 @@ import { createWriteStream } from 'node:fs';
 import type { Db } from '../db/pool.ts';
 import { copyReportPage, pageEnd, REPORT_COLUMNS, reportRowsAfter, type ReportAudience } from './report-store.ts';
 import { reconcileReport, reconciliationCsvLines, type Reconciliation } from './audit.ts';
+import { chainHeads } from '../db/ledger-chain.ts';
+
+/** The ledger's root over every person's chain head and the campaign ledger's head: what a copy of the report pins (first of the "#" lines, the reconciliation last). */
+const ledgerLine = (h: Awaited<ReturnType<typeof chainHeads>>) =>
+  `# ledger: ${h.people} person chains, root sha256 ${h.root ?? '(none yet)'}; campaign ledger head ${h.campaignHead ?? '(none)'} (notice ledger verify recomputes both)\n`;
 
 export { REPORT_COLUMNS, type ReportAudience };
 
@@ -23,14 +28,15 @@ export async function writeReport(db: Db, id: number, out: NodeJS.WritableStream
     after = last;
   }
   const r = await reconcileReport(db, id);
-  await new Promise<void>((resolve, reject) => out.end(reconciliationCsvLines(r), () => resolve()).on?.('error', reject));
+  const heads = await chainHeads(db, id);
+  await new Promise<void>((resolve, reject) => out.end(reconciliationCsvLines(r).replace(/^#\n/, `#\n${ledgerLine(heads)}`), () => resolve()).on?.('error', reject));
   return r;
 }
 
 /** The same as JSON: {"reconciliation": {…}, "people": [{…}, …]}, the reconciliation first, paged by id. */
 export async function writeReportJson(db: Db, id: number, out: NodeJS.WritableStream, audience: ReportAudience = 'operator'): Promise<Reconciliation> {
   const r = await reconcileReport(db, id);
-  out.write(`{"reconciliation":${JSON.stringify(r)},"people":[`);
+  out.write(`{"reconciliation":${JSON.stringify(r)},"ledger":${JSON.stringify(await chainHeads(db, id))},"people":[`);
   let cursor = 0;
   let first = true;
   for (;;) {

@@ -208,9 +208,10 @@ describe('a whole campaign over HTTP only', () => {
 });
 
 describe('the auth matrix, over every route the server registers', () => {
-  // Open by design: health, metrics (no personal data), the public verify page, the docs, and the
-  // SES webhook (which checks SNS signatures instead).
-  const open = (url: string) => ['/healthz', '/readyz', '/metrics', '/verify', '/verify.json', '/webhooks/ses'].includes(url) || url.startsWith('/docs');
+  // Open by design: health, metrics (no personal data), the public verify page, the public
+  // announcement (no personal data by construction), the docs, and the SES webhook (which checks
+  // SNS signatures instead).
+  const open = (url: string) => ['/healthz', '/readyz', '/metrics', '/verify', '/verify.json', '/webhooks/ses', '/announcements/:id'].includes(url) || url.startsWith('/docs');
   const concrete = (url: string) => url.replace(/:id\b/g, '999999').replace(/:name\b/g, 'letters.csv').replace(/:asset\b/g, 'app.js').replace(/\*/g, 'x');
 
   it('none → 401; viewer on a write → 403; operator passes; vendor and operator tokens refused on each other\'s routes', async () => {

@@ -12,6 +12,9 @@ import { startWorkers } from '../../workers/runner.ts';
 import { launch, steeringDeps } from '../../src/campaigns/control.ts';
 import { chainHeads, verifyLedger } from '../../src/db/ledger-chain.ts';
 import type { App } from '../../src/app.ts';
+import { writeReportFile } from '../../src/campaigns/report.ts';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 
 const env = useEnvWithSink();
 
@@ -43,6 +46,10 @@ describe('the tamper-evident ledger', () => {
     expect((await verifyLedger(app.db, 'campaign_events', { campaignId: id })).broken).toBeNull();
     const pinned = await chainHeads(app.db, id);
     expect(pinned.root).toBe(ok.root);
+    // The report pins it: its "#" lines carry the root a copy held elsewhere can be checked against.
+    const out = path.join(t.tmp, 'report.csv');
+    await writeReportFile(app.db, id, out);
+    expect(readFileSync(out, 'utf8').split('\n').find((l) => l.startsWith('# ledger:'))).toBe(`# ledger: 22 person chains, root sha256 ${ok.root}; campaign ledger head ${pinned.campaignHead} (notice ledger verify recomputes both)`);
     const cli = notice(t.env, 'ledger', 'verify', String(id));
     expect(cli.status, cli.stderr).toBe(0);
     expect(cli.stdout).toMatch(/notice_events: \d+ rows in 22 chains, intact/);
