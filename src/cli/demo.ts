@@ -4,9 +4,9 @@
 /* eslint-disable no-console -- this is the CLI's own output */
 import { setCampaignVendor } from '../db/campaign-store.ts';
 import { countInState } from '../db/notice-store.ts';
-import { batchesToClose } from '../channels/post/batch-store.ts';
+import { batchesToClose, batchNoticeIds } from '../channels/post/batch-store.ts';
 import { spawnSync } from 'node:child_process';
-import { mkdir, rm } from 'node:fs/promises';
+import { mkdir, rm, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { loadConfig } from '../config.ts';
@@ -26,7 +26,11 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import { closeBatch } from '../channels/post/close-batch.ts';
 import { readFile } from '../channels/post/file-store.ts';
-import { ack, mailed } from '../channels/post/vendor-actions.ts';
+import { ack, mailed, returns } from '../channels/post/vendor-actions.ts';
+import { publishAnnouncement } from '../campaigns/announcement.ts';
+import { regulatorReport } from '../campaigns/regulator.ts';
+import { verifyLedger } from '../db/ledger-chain.ts';
+import { enqueuePostal } from '../dispatch/enqueue.ts';
 import { addVendor } from '../channels/post/vendor-store.ts';
 import { writeDemoCsv } from './demo-data.ts';
 import { oneLineStatus, table } from './output.ts';
@@ -102,6 +106,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
     // The postal route: everyone email could not reach joins the vendor's batch...
     await waitForPostal(app.db, created.id);
     const open = await batchesToClose(app.db, created.id);
+    let returned = 0;
     const pdf = existsSync(config.PDF_FONT);
     if (!pdf) console.log(`   (no Japanese font at ${config.PDF_FONT}: letters.pdf is skipped; install fonts-ipaexfont-mincho)`);
     for (const batchId of open) {
@@ -117,7 +122,20 @@ export async function runDemo(o: DemoOptions): Promise<void> {
       // ...and the demo plays the vendor: printed, then mailed today.
       await ack(app.db, vendor.id, batchId);
       await mailed(app.db, vendor.id, batchId, new Date().toISOString().slice(0, 10));
+      // One letter comes back (the person moved): unreachable, for the public announcement below.
+      if (!returned) {
+        const [first] = await batchNoticeIds(app.db, batchId);
+        if (first) returned = (await returns(app.db, vendor.id, [{ notice_id: first, reason: '宛所に尋ねあたりません (moved, no forwarding address)' }], (n) => enqueuePostal(app.queues, n)))[0].outcome === 'unreachable' ? 1 : 0;
+      }
     }
+    // The substitute notice for whoever nobody could reach, then the regulator's figures.
+    const published = await publishAnnouncement(app.db, app.templates, created.id, { organisation: config.ORGANISATION_NAME, enquiryDesk: config.ENQUIRY_DESK, verifyUrl: '/verify' }, 'demo');
+    console.log(`7. public announcement ${published.announcement.id} published (covers ${published.covered} unreachable; notice serve shows it at /announcements/${created.id})`);
+    const figures = await regulatorReport(app.db, created.id);
+    await writeFile(path.join(demoDir, 'regulator.json'), JSON.stringify(figures, null, 2) + '\n');
+    console.log(`8. regulator's figures → ${path.join(demoDir, 'regulator.json')}: ${figures.affected} affected, notified ${figures.notified.total} (email ${figures.notified.email.total}, post ${figures.notified.post}), covered by the announcement ${figures.public_announcement.covered}, adds up: ${figures.adds_up ? 'yes' : 'NO'}`);
+    const verified = await verifyLedger(app.db, 'notice_events', { campaignId: created.id });
+    console.log(`9. ledger: ${verified.rows} rows in ${verified.chains} person chains ${verified.broken ? 'BROKEN' : 'intact'}; root ${verified.root}`);
     status = (await campaignStatus(app.db, created.id))!;
     const reportFile = path.join(demoDir, 'report.csv');
     await writeReportFile(app.db, created.id, reportFile);

@@ -114,6 +114,18 @@ describe('the dashboard', () => {
     await page.locator('#lang').click();
     await page.locator(`#campaign-${id} [data-state]`).filter({ hasText: 'paused' }).waitFor();
     await page.screenshot({ path: path.join(artifacts, 'dashboard-en.png'), fullPage: true });
+
+    // Finding a person the way a caller asks: a viewer gets their state, nothing of their data.
+    const { rows: [someone] } = await app.db.query('select id, customer_id, state from notices where campaign_id = $1 order by id limit 1', [id]);
+    await page.locator('#find-campaign').selectOption(String(id));
+    await page.locator('#find-by').selectOption('customer_id');
+    await page.locator('#find-value').fill(someone.customer_id);
+    await page.locator('#find button[type="submit"]').click();
+    await page.locator('#find-result td').first().waitFor();
+    const found = await page.locator('#find-result').textContent();
+    expect(found).toContain(String(someone.id));
+    expect(found).not.toMatch(/@example\.com/);
+    await page.screenshot({ path: path.join(artifacts, 'dashboard-find.png'), fullPage: false });
     await context.close();
     sink.mode.delayMs = 0;
   });

@@ -1,6 +1,7 @@
 // `notice demo` as a user runs it, then a look for personal data where it must never be: the logs
 // and Redis.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parse } from 'csv-parse/sync';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
@@ -67,5 +68,19 @@ describe('notice demo', () => {
     const report = readFileSync(path.join(t.tmp, 'demo/report.csv'), 'utf8').trim().split('\n');
     expect(report.filter((l) => !l.startsWith('#'))).toHaveLength(401);
     expect(report.at(-1)).toMatch(/^# accounted 400, unaccounted 0: everyone is accounted for/);
+
+    // The regulator's figures are the report's counts.
+    const figures = JSON.parse(readFileSync(path.join(t.tmp, 'demo/regulator.json'), 'utf8'));
+    const rows = parse(report.filter((l) => !l.startsWith('#')).join('\n'), { columns: true }) as Array<Record<string, string>>;
+    const by = (f: (r: Record<string, string>) => boolean) => rows.filter(f).length;
+    expect(figures.affected).toBe(rows.length);
+    expect(figures.notified.email.total).toBe(by((r) => ['sent', 'delivered'].includes(r.final_state)));
+    expect(figures.notified.post).toBe(by((r) => r.final_state === 'mailed'));
+    expect(figures.notified.total).toBe(by((r) => r.notified === 't'));
+    expect(figures.public_announcement.covered).toBe(by((r) => r.final_state === 'unreachable' && r.covered_by_announcement !== ''));
+    expect(figures.public_announcement.covered).toBe(1);
+    expect(figures.in_progress.total + figures.excluded.total + figures.public_announcement.unreachable_not_covered).toBe(by((r) => !['sent', 'delivered', 'mailed'].includes(r.final_state) && !(r.final_state === 'unreachable' && r.covered_by_announcement !== '')));
+    expect(figures.adds_up).toBe(true);
+    expect(r.stdout).toMatch(/9\. ledger: \d+ rows in 400 person chains intact/);
   });
 });

@@ -7,6 +7,7 @@
 // names nobody.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createHash } from 'node:crypto';
+import { gunzipSync } from 'node:zlib';
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
@@ -232,6 +233,13 @@ describe('proof', () => {
     expect(JSON.parse(figures.stdout)).toMatchObject({ affected: 4, public_announcement: { covered: 1 }, adds_up: true });
     const found = notice(t.env, 'find', String(id), '--customer', String(d.customer_id));
     expect(found.stdout).toContain('evidence: public_announcement');
+    // The whole campaign for an auditor: one evidence document per line, gzipped.
+    const archive = path.join(t.tmp, 'evidence.jsonl.gz');
+    const all = notice(t.env, 'evidence', String(id), '--all', '--out', archive);
+    expect(all.status, all.stderr).toBe(0);
+    const docs = gunzipSync(readFileSync(archive)).toString().trim().split('\n').map((l) => JSON.parse(l));
+    expect(docs.map((x) => x.person.notice_id)).toEqual(rows.map((r) => Number(r.id)));
+    expect(docs.every((x) => x.evidence_version === 1 && x.chain.head)).toBe(true);
     for (const ledger of ['notice_events', 'campaign_events', 'batch_events'] as const) expect((await verifyLedger(app.db, ledger, { campaignId: id })).broken).toBeNull();
   });
 });

@@ -4,7 +4,7 @@
 
 const T = {
   ja: {
-    title: '通知配信ダッシュボード', queues: 'キュー', workersAlive: 'ワーカー稼働 {n}', noWorkers: 'ワーカー停止中',
+    title: '通知配信ダッシュボード', findTitle: '対象者を探す', findButton: '検索', findNone: '該当なし', findCols: ['通知ID', '状態', '経路', '証跡'], queues: 'キュー', workersAlive: 'ワーカー稼働 {n}', noWorkers: 'ワーカー停止中',
     updated: '更新 {t}', lang: 'English', none: 'キャンペーンはありません',
     state: { draft: '下書き', running: '配信中', paused: '一時停止', cancelled: '中止' },
     pausedBy: '{by} が一時停止: {reason}',
@@ -30,7 +30,7 @@ const T = {
     },
   },
   en: {
-    title: 'Notice dispatch', queues: 'Queues', workersAlive: 'workers alive: {n}', noWorkers: 'no worker alive',
+    title: 'Notice dispatch', findTitle: 'Find a person', findButton: 'Find', findNone: 'nobody found', findCols: ['notice', 'state', 'channel', 'evidence'], queues: 'Queues', workersAlive: 'workers alive: {n}', noWorkers: 'no worker alive',
     updated: 'updated {t}', lang: '日本語', none: 'No campaigns yet',
     state: { draft: 'draft', running: 'running', paused: 'paused', cancelled: 'cancelled' },
     pausedBy: 'paused by {by}: {reason}',
@@ -187,6 +187,7 @@ async function refresh() {
     last = await res.json();
     document.getElementById('error').hidden = true;
     render(last);
+    fillCampaigns(last);
     document.body.dataset.generatedAt = last.generatedAt;
   } catch (err) {
     const e = document.getElementById('error');
@@ -203,3 +204,37 @@ document.getElementById('lang').addEventListener('click', () => {
 });
 
 refresh();
+
+// Finding a person the way callers ask (customer id, notice code, email): their state; operators
+// also see the evidence level (the evidence itself is one click away in the API, operators only).
+function fillCampaigns(d) {
+  const sel = document.getElementById('find-campaign');
+  const ids = d.campaigns.map((c) => String(c.id));
+  if (sel.dataset.ids === ids.join(',')) return;
+  sel.dataset.ids = ids.join(',');
+  sel.replaceChildren(...d.campaigns.map((c) => Object.assign(document.createElement('option'), { value: String(c.id), textContent: `${c.id} ${c.name}` })));
+}
+
+document.getElementById('find').addEventListener('submit', async (ev) => {
+  ev.preventDefault();
+  const t = T[lang];
+  const id = document.getElementById('find-campaign').value;
+  const by = document.getElementById('find-by').value;
+  const value = document.getElementById('find-value').value.trim();
+  const out = document.getElementById('find-result');
+  if (!id || !value) return;
+  const res = await fetch(`/api/v1/campaigns/${encodeURIComponent(id)}/people?${by}=${encodeURIComponent(value)}`, { credentials: 'same-origin', cache: 'no-store' });
+  const body = await res.json().catch(() => ({}));
+  const rows = res.ok ? body.people : [];
+  const head = document.createElement('tr');
+  head.replaceChildren(...t.findCols.map((c) => Object.assign(document.createElement('th'), { textContent: c })));
+  const lines = rows.map((p) => {
+    const tr = document.createElement('tr');
+    tr.replaceChildren(...[p.notice_id, p.state, p.channel || '—', p.level || '—'].map((v) => Object.assign(document.createElement('td'), { textContent: String(v) })));
+    return tr;
+  });
+  if (!res.ok) lines.push(Object.assign(document.createElement('tr'), { textContent: body.error || `${res.status}` }));
+  else if (!rows.length) lines.push(Object.assign(document.createElement('tr'), { textContent: t.findNone }));
+  out.replaceChildren(head, ...lines);
+  out.hidden = false;
+});
