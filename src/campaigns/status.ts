@@ -6,7 +6,7 @@ import { vendorNameOf } from '../channels/post/vendor-store.ts';
 import type { Db } from '../db/pool.ts';
 import { getCampaign, type CampaignRow } from '../db/campaign-store.ts';
 import { countsByCampaign, exactCounts, type StateCounts } from '../db/counts-store.ts';
-import { EMAIL_OPEN, NOTIFIED } from '../domain/notice-state.ts';
+import { EMAIL_OPEN, isCompleted, NOTIFIED } from '../domain/notice-state.ts';
 import { deadlineOf, type Deadline } from '../domain/deadline.ts';
 import { inQuietHours, windowOpensAt, type Pacing } from '../domain/send-window.ts';
 import { pacingOfRow } from '../dispatch/pacing-gate.ts';
@@ -40,6 +40,8 @@ export interface CampaignStatus {
   ratePerSec: number;
   etaSeconds: number | null;
   emailPhaseDone: boolean;
+  /** Launched, and everyone accounted for (derived: a late bounce or return reopens it). */
+  completed: boolean;
   deadline: Deadline | null;
   /** Quiet hours and hourly cap, and when the window opens next if it is closed now. */
   pacing: Pacing & { inQuietHours: boolean; windowOpensAt: string | null };
@@ -80,6 +82,7 @@ export async function statusFrom(db: Db, c: CampaignRow, counts: StateCounts, no
     open, ratePerSec: Math.round(ratePerSec * 10) / 10,
     etaSeconds: open === 0 ? 0 : ratePerSec > 0 && c.state === 'running' ? Math.ceil(open / ratePerSec) : null,
     emailPhaseDone: open === 0,
+    completed: isCompleted(c.state, counts),
     deadline: deadlineOf(c.discovered_on, c.deadline_basis, now),
     pacing,
     waiting: await waitingOf(db, c, counts, vendor, pacing),

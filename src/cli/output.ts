@@ -18,7 +18,7 @@ function duration(s: number | null): string {
 export function formatStatus(s: CampaignStatus): string {
   const d = s.deadline;
   const lines = [
-    `campaign ${s.id} "${s.name}": ${s.state}${s.state === 'paused' ? ` by ${s.pausedBy ?? 'unknown'}: ${s.pauseReason ?? 'no reason given'}` : ''}`,
+    `campaign ${s.id} "${s.name}": ${s.state}${s.completed ? ' (completed: everyone is accounted for)' : ''}${s.state === 'paused' ? ` by ${s.pausedBy ?? 'unknown'}: ${s.pauseReason ?? 'no reason given'}` : ''}`,
     ...(d ? [`  deadline: report due ${d.due} (${d.days} days from discovery on ${d.discoveredOn}${d.basis === 'unauthorized_access' ? ', unauthorised access' : ''}): ${d.daysLeft >= 0 ? `${d.daysLeft} days left` : `${-d.daysLeft} days overdue`}`] : []),
     ...(s.pacing.quietFrom || s.pacing.hourlyCap ? [`  pacing: ${s.pacing.quietFrom ? `quiet ${s.pacing.quietFrom}–${s.pacing.quietTo} ${s.pacing.timeZone}` : 'no quiet hours'}${s.pacing.hourlyCap ? `, at most ${s.pacing.hourlyCap}/hour` : ''}${s.pacing.windowOpensAt ? `; next window opens ${s.pacing.windowOpensAt}` : ''}`] : []),
     table(NOTICE_STATES.filter((st) => s.counts[st] > 0).map((st) => [st, s.counts[st]])),

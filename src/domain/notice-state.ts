@@ -19,3 +19,18 @@ export const EMAIL_OPEN: readonly NoticeState[] = ['pending', 'queued', 'sending
 
 /** States a person may be cancelled from (nothing has left the building yet). */
 export const CANCELLABLE: readonly NoticeState[] = ['pending', 'queued', 'postal_queued', 'address_invalid'];
+
+/**
+ * A campaign is completed when it was launched and everyone in it is accounted for (told, or in
+ * a state someone acts on by name). Derived, not stored: a late bounce or a returned letter puts
+ * someone back on a route and the campaign shows as open again, visibly, with no state to reset.
+ */
+export function isCompleted(campaignState: string, counts: Readonly<Record<NoticeState, number>>): boolean {
+  if (campaignState !== 'running' && campaignState !== 'paused') return false;
+  let total = 0;
+  for (const s of NOTICE_STATES) {
+    total += counts[s];
+    if (counts[s] > 0 && !ACCOUNTED.includes(s)) return false;
+  }
+  return total > 0;
+}

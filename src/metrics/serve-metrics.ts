@@ -3,6 +3,7 @@
 // small rows, not a scan of a million), campaign states, workers alive, queue depths, print
 // batches, letters waiting and why, bounces, failure reasons, Redis memory. Per-process numbers
 // (sends, latency, throttling, the reconciler) come from each worker's own /metrics.
+import { isCompleted, NOTICE_STATES, type NoticeState } from '../domain/notice-state.ts';
 import { Gauge, Registry } from 'prom-client';
 import { waitingBounces } from '../bounces/bounce-store.ts';
 import type { Redis } from 'ioredis';
@@ -14,6 +15,7 @@ import { systemSnapshot } from '../db/system-store.ts';
 import { withProcessMetrics } from './worker-metrics.ts';
 import { ALL_QUEUE_NAMES } from '../../queues/names.ts';
 
+const zeroCounts = () => Object.fromEntries(NOTICE_STATES.map((s) => [s, 0])) as Record<NoticeState, number>;
 const JOB_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed'] as const;
 
 export function makeServeMetrics(app: { db: Db; queues: Queues; redis: Redis; log: Logger }): Registry {
@@ -31,7 +33,8 @@ export function makeServeMetrics(app: { db: Db; queues: Queues; redis: Redis; lo
   const notices = g('notice_notices', 'People per state per campaign', ['campaign', 'state']);
   const campaignState = g('notice_campaign_state', 'Campaign state (1 for the current one)', ['campaign', 'state']);
   const paused = g('notice_campaign_paused', '1 while a campaign is paused, by who paused it (operator, or the system part)', ['campaign', 'by']);
-  const running = g('notice_campaigns_running', 'Campaigns running');
+  const running = g('notice_campaigns_running', 'Campaigns running with people still to tell (a completed campaign is not counted)');
+  const completed = g('notice_campaign_completed', '1 when a launched campaign has everyone accounted for (a late bounce or return sets it back to 0)', ['campaign']);
   const workersAlive = g('notice_workers_alive', 'Worker processes with a heartbeat in the last 30 s');
   const queueJobs = g('notice_queue_jobs', 'Jobs in each queue by state', ['queue', 'state']);
   const batches = g('notice_batches', 'Print batches by state', ['state']);
@@ -51,16 +54,17 @@ export function makeServeMetrics(app: { db: Db; queues: Queues; redis: Redis; lo
       await catchUpCounts(app.db);
       const snap = await systemSnapshot(app.db);
       const counts = await countsByCampaign(app.db);
-      for (const m of [notices, campaignState, paused, waiting, bounces, reasons, queueJobs, batches, letters]) m.reset();
+      for (const m of [notices, campaignState, paused, completed, waiting, bounces, reasons, queueJobs, batches, letters]) m.reset();
       for (const [campaign, c] of counts) for (const [state, n] of Object.entries(c)) notices.set({ campaign: String(campaign), state }, n);
       for (const c of snap.campaigns) {
         for (const s of ['draft', 'running', 'paused', 'cancelled']) campaignState.set({ campaign: String(c.id), state: s }, c.state === s ? 1 : 0);
         if (c.state === 'paused') paused.set({ campaign: String(c.id), by: pausedKind(c.paused_by) }, 1);
         const n = counts.get(c.id);
+        completed.set({ campaign: String(c.id) }, n && isCompleted(c.state, n) ? 1 : 0);
         waiting.set({ campaign: String(c.id), reason: 'no_vendor' }, c.vendor_id ? 0 : (n?.postal_queued ?? 0));
         waiting.set({ campaign: String(c.id), reason: 'address_invalid' }, n?.address_invalid ?? 0);
       }
-      running.set(snap.campaigns.filter((c) => c.state === 'running').length);
+      running.set(snap.campaigns.filter((c) => c.state === 'running' && !isCompleted(c.state, counts.get(c.id) ?? zeroCounts())).length);
       workersAlive.set(snap.workersAlive);
       for (const b of snap.batches) {
         batches.set({ state: b.status }, b.batches);

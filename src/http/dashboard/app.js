@@ -6,7 +6,7 @@ const T = {
   ja: {
     title: '通知配信ダッシュボード', findTitle: '対象者を探す', findButton: '検索', findNone: '該当なし', findCols: ['通知ID', '状態', '経路', '証跡'], queues: 'キュー', workersAlive: 'ワーカー稼働 {n}', noWorkers: 'ワーカー停止中',
     updated: '更新 {t}', lang: 'English', none: 'キャンペーンはありません',
-    state: { draft: '下書き', running: '配信中', paused: '一時停止', cancelled: '中止' },
+    state: { draft: '下書き', running: '配信中', paused: '一時停止', cancelled: '中止', completed: '完了' },
     pausedBy: '{by} が一時停止: {reason}',
     funnel: '進捗', rate: '送信レート (通/秒, 直近1時間)', depth: 'キューの深さ (直近1時間)', reasons: '理由別', waiting: '待機中', bounces: 'バウンス',
     stage: { imported: '取り込み', emailed: 'メール送信済み', bounced: 'バウンス', toPost: '郵送へ', printed: '印刷済み', mailed: '郵送済み', unreachable: '到達不能', needsReview: '要確認', cancelled: '中止' },
@@ -32,7 +32,7 @@ const T = {
   en: {
     title: 'Notice dispatch', findTitle: 'Find a person', findButton: 'Find', findNone: 'nobody found', findCols: ['notice', 'state', 'channel', 'evidence'], queues: 'Queues', workersAlive: 'workers alive: {n}', noWorkers: 'no worker alive',
     updated: 'updated {t}', lang: '日本語', none: 'No campaigns yet',
-    state: { draft: 'draft', running: 'running', paused: 'paused', cancelled: 'cancelled' },
+    state: { draft: 'draft', running: 'running', paused: 'paused', cancelled: 'cancelled', completed: 'completed' },
     pausedBy: 'paused by {by}: {reason}',
     funnel: 'Funnel', rate: 'Send rate (emails/s, last hour)', depth: 'Queue depth (last hour)', reasons: 'By reason', waiting: 'Waiting', bounces: 'Bounces',
     stage: { imported: 'imported', emailed: 'emailed', bounced: 'bounced', toPost: 'to post', printed: 'printed', mailed: 'mailed', unreachable: 'unreachable', needsReview: 'needs review', cancelled: 'cancelled' },
@@ -109,7 +109,7 @@ function render(d) {
 }
 
 function renderCampaign(card, c, t) {
-  const head = el('h2', {}, el('span', { text: `#${c.id} ${c.name}` }), el('span', { class: `state ${c.state}`, 'data-state': c.state, text: t.state[c.state] ?? c.state }));
+  const head = el('h2', {}, el('span', { text: `#${c.id} ${c.name}` }), el('span', { class: `state ${c.completed ? 'completed' : c.state}`, 'data-state': c.completed ? 'completed' : c.state, text: t.state[c.completed ? 'completed' : c.state] ?? c.state }));
   const reason = c.state === 'paused' ? el('div', { class: 'reason', 'data-role': 'pause-reason', text: fmt(t.pausedBy, { by: c.pausedBy ?? '?', reason: c.pauseReason ?? '' }) }) : null;
 
   // Funnel
