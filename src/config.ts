@@ -28,6 +28,7 @@ export const configSchema = z.object({
   OUTAGE_PAUSE_MS: int(600_000, 1).describe('a relay outage this long pauses the campaign'),
   THROTTLE_BACKOFF_MS: int(1_000, 1).describe('how long the queue rests after the provider throttles'),
   ERROR_BUDGET: int(50, 0).describe('message-problem failures (5.7.x) before a campaign pauses itself'),
+  EMAIL_CONFIRM_DEADLINE_MS: int(48 * 3_600_000, 1000).describe('a delayed email with no final answer (delivered or failed) this long after the delay warning gets a letter (per campaign: notice campaign confirm-deadline)'),
   SEND_LEASE_MS: int(120_000, 1).describe('a notice claimed this long ago with no outcome may be claimed again'),
   WORKER_LOCK_MS: int(30_000, 1000).describe('BullMQ job lock; a killed worker\'s jobs return after this'),
   RECONCILE_INTERVAL_MS: int(60_000, 100).describe('how often a worker looks for notices with no live job'),

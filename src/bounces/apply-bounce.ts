@@ -35,7 +35,7 @@ export interface ApplyBounceDeps {
   retryDelayMs: number;
 }
 
-export type BounceOutcome = 'postal' | 'retry' | 'suppressed' | 'delivered' | 'needs_review' | 'paused' | 'recorded' | 'ignored' | 'unmatched' | 'duplicate' | 'waiting';
+export type BounceOutcome = 'postal' | 'retry' | 'suppressed' | 'delivered' | 'delayed' | 'needs_review' | 'paused' | 'recorded' | 'ignored' | 'unmatched' | 'duplicate' | 'waiting';
 
 interface Decision {
   outcome: BounceOutcome;
@@ -118,6 +118,10 @@ async function decide(d: ApplyBounceDeps, tx: DbClient, toPost: ToPostFn, e: Bou
     case 'delivered': {
       const moved = await transition(tx, { ids: [n.id], from, to: 'delivered', detail });
       return { outcome: moved.length ? 'delivered' : 'recorded' };
+    }
+    case 'delay': {
+      const moved = await transition(tx, { ids: [n.id], from, to: 'delayed', detail });
+      return { outcome: moved.length ? 'delayed' : 'recorded' };
     }
     case 'review': {
       const moved = await transition(tx, { ids: [n.id], from, to: 'needs_review', detail: { ...detail, class: 'message' }, set: { last_error: e.diagnostic } });

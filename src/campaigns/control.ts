@@ -121,5 +121,5 @@ export async function cancelLeftovers(db: Db, id: number, pageSize = 5000): Prom
 export function steeringDeps(app: { db: Db; queues: Queues; redis: Redis; config: Config; clock: { now(): Date } }): RelayDeps & ReconcileDeps {
   const c = app.config;
   const pacing = makePacingGate({ db: app.db, redis: app.redis, keyPrefix: c.QUEUE_PREFIX, now: () => app.clock.now(), recheckMs: c.PACING_RECHECK_MS });
-  return { db: app.db, queues: app.queues, redis: app.redis, clock: app.clock, pageSize: c.RELAY_PAGE_SIZE, leaseMs: c.SEND_LEASE_MS, window: Math.max(c.RELAY_WINDOW, c.EMAIL_CHUNK_SIZE), chunkSize: c.EMAIL_CHUNK_SIZE, pacing };
+  return { db: app.db, queues: app.queues, redis: app.redis, clock: app.clock, confirmDeadlineMs: c.EMAIL_CONFIRM_DEADLINE_MS, pageSize: c.RELAY_PAGE_SIZE, leaseMs: c.SEND_LEASE_MS, window: Math.max(c.RELAY_WINDOW, c.EMAIL_CHUNK_SIZE), chunkSize: c.EMAIL_CHUNK_SIZE, pacing };
 }

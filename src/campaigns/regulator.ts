@@ -31,7 +31,8 @@ export interface RegulatorReport {
   adds_up: boolean;
 }
 
-const IN_PROGRESS = ['pending', 'queued', 'sending', 'postal_queued', 'batched', 'printed', 'returned'] as const;
+// delayed: the receiving server is still trying; not notified until a final answer or the deadline's letter.
+const IN_PROGRESS = ['pending', 'queued', 'sending', 'delayed', 'postal_queued', 'batched', 'printed', 'returned'] as const;
 
 export async function regulatorReport(db: Db, campaignId: number, now = new Date()): Promise<RegulatorReport> {
   const c = await getCampaign(db, campaignId);

@@ -12,8 +12,21 @@ export const REPORT_COLUMNS = [
   'notice_id', 'notice_code', 'customer_id', 'segment', 'locale', 'final_state', 'channel', 'notified', 'attempts',
   'imported_at', 'sent_at', 'last_change_at', 'message_id', 'provider_message_id', 'smtp_reply', 'template_version',
   'postal_reason', 'last_error', 'batch_id', 'batch_seq', 'mailed_at', 'return_reason', 'address_error', 'accounted',
-  'covered_by_announcement',
+  'covered_by_announcement', 'evidence_level',
 ];
+
+/**
+ * How far each person is known to have got, as SQL over their row and ledger (the same levels as
+ * their evidence file: src/campaigns/evidence.ts).
+ */
+export const EVIDENCE_LEVEL_SQL = `case n.state
+  when 'delivered' then 'delivered'
+  when 'delayed' then 'email_delayed'
+  when 'sent' then case when exists (select 1 from notice_events e where e.notice_id = n.id and e.detail->>'note' = 'relayed') then 'relayed_to_recipient_server' else 'accepted_by_our_relay' end
+  when 'mailed' then 'letter_mailed'
+  when 'returned' then 'letter_returned'
+  when 'unreachable' then case when exists (select 1 from notice_events e where e.notice_id = n.id and e.detail->>'covered_by' = 'public_announcement') then 'public_announcement' else 'letter_returned' end
+  else 'none' end`;
 
 /** Who reads the report: a viewer never sees notice codes or the text of replies and errors (they quote addresses). */
 export type ReportAudience = 'operator' | 'viewer';
@@ -33,7 +46,8 @@ export function rowsSelect(id: number, audience: ReportAudience = 'operator', ra
            ${masked('n.last_error', audience)}, n.batch_id, (select bi.seq from batch_items bi where bi.batch_id = n.batch_id and bi.notice_id = n.id), n.mailed_at,
            ${masked('n.return_reason', audience)}, ${audience === 'viewer' ? 'null' : safe('n.address_error')},
            n.state in (${ACCOUNTED.map((s) => `'${s}'`).join(', ')}),
-           case when n.state = 'unreachable' then (select to_char(min(e.at) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') from notice_events e where e.notice_id = n.id and e.detail->>'covered_by' = 'public_announcement') end
+           case when n.state = 'unreachable' then (select to_char(min(e.at) at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS"Z"') from notice_events e where e.notice_id = n.id and e.detail->>'covered_by' = 'public_announcement') end,
+           ${EVIDENCE_LEVEL_SQL}
     from notices n where n.campaign_id = ${Number(id)} ${range} order by n.id`;
 }
 
@@ -94,7 +108,7 @@ export async function unaccountedRows(db: Queryable, campaignId: number): Promis
   const { rows } = await db.query(
     `select n.id as notice_id, n.customer_id, n.state,
             case when coalesce(e.to_state, 'pending') <> n.state then 'state ' || n.state || ' but the ledger says ' || coalesce(e.to_state, 'nothing happened (pending)')
-                 when n.state in ('sent', 'delivered') and n.channel is distinct from 'email' then 'state ' || n.state || ' on channel ' || coalesce(n.channel, 'none')
+                 when n.state in ('sent', 'delayed', 'delivered') and n.channel is distinct from 'email' then 'state ' || n.state || ' on channel ' || coalesce(n.channel, 'none')
                  when n.state in ('batched', 'printed', 'mailed', 'returned', 'unreachable') and n.channel is distinct from 'postal' then 'state ' || n.state || ' on channel ' || coalesce(n.channel, 'none')
                  else 'still ' || n.state || ': not yet told, and in no state someone acts on by name' end as why
      from notices n
@@ -102,7 +116,7 @@ export async function unaccountedRows(db: Queryable, campaignId: number): Promis
      where n.campaign_id = $1 and (
        n.state not in (${accountedStates})
        or coalesce(e.to_state, 'pending') <> n.state
-       or (n.state in ('sent', 'delivered') and n.channel is distinct from 'email')
+       or (n.state in ('sent', 'delayed', 'delivered') and n.channel is distinct from 'email')
        or (n.state in ('batched', 'printed', 'mailed', 'returned', 'unreachable') and n.channel is distinct from 'postal'))
      order by n.id`,
     [campaignId],

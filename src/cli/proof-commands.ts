@@ -106,6 +106,20 @@ export function addProofCommands(program: Command): void {
       }),
     );
   campaign
+    .command('confirm-deadline')
+    .description('how long a delayed email may wait for a final answer (delivered or failed) before the person gets a letter; "default" for EMAIL_CONFIRM_DEADLINE_MS')
+    .argument('<id>', 'campaign id', positiveInt)
+    .argument('<hours>', 'hours, or "default"')
+    .action((id: number, hours: string) =>
+      withApp(async (app) => {
+        const h = hours === 'default' ? null : Number(hours);
+        if (h !== null && !(h > 0 && h <= 24 * 30)) throw new UsageError(`"${hours}" is not a number of hours between 0 and 720, or "default"`);
+        const { setCampaignConfirmDeadline } = await import('../db/campaign-store.ts');
+        if (!(await setCampaignConfirmDeadline(app.db, id, h === null ? null : Math.round(h * 3_600_000), cliActor().actor))) throw new UsageError(`campaign ${id} does not exist`);
+        console.log(`campaign ${id}: a delayed email gets a letter after ${h === null ? `${app.config.EMAIL_CONFIRM_DEADLINE_MS / 3_600_000} h (the default)` : `${h} h`} with no final answer`);
+      }),
+    );
+  campaign
     .command('regulator-report')
     .description("the regulator's figures: affected, notified by email (evidence level) and post, covered by the announcement, in progress, excluded; dates; deadlines; a GDPR Art. 33(5) register entry")
     .argument('<id>', 'campaign id', positiveInt)

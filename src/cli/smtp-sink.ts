@@ -8,6 +8,8 @@ export interface SinkMessage {
   from: string;
   to: string[];
   raw: Buffer;
+  /** What the client asked of DSNs (RET, ENVID; per recipient NOTIFY, ORCPT). */
+  dsn: { ret: string | null; envid: string | null; rcpt: Array<{ notify: string[] | null; orcpt: string | null }> };
 }
 
 export interface SmtpSink {
@@ -32,6 +34,7 @@ export async function startSmtpSink(opts: { port?: number; keep?: boolean; tempf
   const fail = (code: number, message: string) => Object.assign(new Error(message), { responseCode: code });
   const options: SMTPServerOptions = {
     authOptional: true,
+    hideDSN: false, // offer DSN, as Postfix does: clients ask for delivery reports
     disabledCommands: ['STARTTLS'],
     logger: false,
     size: 10 * 1024 * 1024,
@@ -68,6 +71,10 @@ export async function startSmtpSink(opts: { port?: number; keep?: boolean; tempf
             from: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
             to: session.envelope.rcptTo.map((r) => r.address),
             raw: Buffer.concat(chunks),
+            dsn: {
+              ret: session.envelope.dsn?.ret ?? null, envid: session.envelope.dsn?.envid ?? null,
+              rcpt: session.envelope.rcptTo.map((r) => ({ notify: (r.dsn?.notify as string[] | undefined) ?? null, orcpt: r.dsn?.orcpt ?? null })),
+            },
           });
         }
         cb(null, `2.0.0 Ok: queued as S${sink.received}`);

@@ -23,6 +23,8 @@ export interface CampaignRow {
   time_zone: string;
   hourly_cap: number | null;
   relay_cursor: number;
+  /** Per campaign; null: EMAIL_CONFIRM_DEADLINE_MS. */
+  email_confirm_deadline_ms: number | null;
   priority: number;
   created_at: Date;
 }
@@ -135,6 +137,11 @@ export function setCampaignVendor(db: Queryable, id: number, vendorId: number, a
 /** The legal clock: when the incident was discovered, and whether unauthorised access caused it. */
 export function setCampaignDeadline(db: Queryable, id: number, discoveredOn: string, basis: 'unauthorized_access' | 'other', actor = 'cli'): Promise<boolean> {
   return setAndNote(db, id, 'discovered_on = $2, deadline_basis = $3', [discoveredOn, basis], 'deadline', actor, `discovered ${discoveredOn} (${basis})`);
+}
+
+/** How long a delayed email may wait for a final answer before the person gets a letter (null: EMAIL_CONFIRM_DEADLINE_MS). */
+export function setCampaignConfirmDeadline(db: Queryable, id: number, ms: number | null, actor = 'cli'): Promise<boolean> {
+  return setAndNote(db, id, 'email_confirm_deadline_ms = $2', [ms], 'confirm_deadline', actor, ms ? `email confirmation deadline ${ms / 3_600_000} h` : 'email confirmation deadline: the default');
 }
 
 /** Quiet hours ("HH:MM", both or neither), their time zone, and the hourly cap (null: none). */

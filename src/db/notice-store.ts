@@ -282,7 +282,7 @@ export async function countInState(db: Queryable, campaignId: number, state: Not
 
 /** takes: a notice; returns its ids, state, channel and attempts (no name, no address), or null. */
 export async function noticeSummary(db: Queryable, id: number): Promise<{ id: number; campaign_id: number; customer_id: string; state: NoticeState; channel: string | null; attempts: number } | null> {
-  const { rows } = await db.query('select id::int, campaign_id::int, customer_id, state, channel, attempts from notices where id = $1', [id]);
+  const { rows } = await db.query('select id::int, campaign_id::int, customer_id, state, channel, attempts from notices n where id = $1', [id]);
   return rows[0] ?? null;
 }
 

@@ -31,3 +31,18 @@ export async function waitingInCancelled(q: Queryable, o: { campaignId?: number;
   );
   return rows.map((r) => r.id as number);
 }
+
+/**
+ * takes: the default confirmation deadline, now, a limit, optionally one campaign; returns ids of
+ * people delayed longer than their campaign's deadline (running or paused campaigns).
+ */
+export async function delayedPastDeadline(q: Queryable, o: { defaultMs: number; now: Date; limit: number; campaignId?: number }): Promise<number[]> {
+  const { rows } = await q.query(
+    `select n.id from notices n join campaigns c on c.id = n.campaign_id and c.state in ('running', 'paused')
+     where n.state = 'delayed' and ($4::bigint is null or n.campaign_id = $4)
+       and n.updated_at < $2::timestamptz - make_interval(secs => coalesce(c.email_confirm_deadline_ms, $1)::double precision / 1000)
+     order by n.id limit $3`,
+    [o.defaultMs, o.now, o.limit, o.campaignId ?? null],
+  );
+  return rows.map((r) => r.id as number);
+}

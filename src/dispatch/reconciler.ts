@@ -9,7 +9,8 @@ import { jobId } from '../../queues/names.ts';
 import type { Queues } from '../../queues/queues.ts';
 import { enqueueEmailLater, enqueuePostal, type NoticeRef } from './enqueue.ts';
 import { cancelPeople } from './cancel-people.ts';
-import { shouldHaveJobs, waitingInCancelled } from './reconcile-store.ts';
+import { delayedPastDeadline, shouldHaveJobs, waitingInCancelled } from './reconcile-store.ts';
+import { makeHandOff } from './hand-off.ts';
 import { CANCELLABLE } from '../domain/notice-state.ts';
 import { lockForTransaction, withTransaction, withTryLock } from '../db/pool.ts';
 import { queueDepth } from './relay.ts';
@@ -21,6 +22,8 @@ export interface ReconcileResult {
   postal: number;
   /** People of cancelled campaigns left waiting (a send in flight at cancel came back unsent). */
   cancelled: number;
+  /** Delayed people whose confirmation deadline passed: handed to post. */
+  unconfirmed: number;
 }
 
 export interface ReconcileDeps {
@@ -34,6 +37,8 @@ export interface ReconcileDeps {
   chunkSize?: number;
   /** The time leases are measured against (tests move it). */
   clock?: { now(): Date };
+  /** A delayed email with no final answer this long gets a letter (a campaign may set its own); unset: not checked. */
+  confirmDeadlineMs?: number;
 }
 
 const now = (d: ReconcileDeps) => d.clock?.now() ?? new Date();
@@ -73,7 +78,7 @@ export async function liveEmailNotices(redis: Redis, queue: Queues['email']): Pr
 }
 
 export async function reconcile(d: ReconcileDeps, campaignId?: number): Promise<ReconcileResult> {
-  const result: ReconcileResult = { checked: 0, email: 0, postal: 0, cancelled: 0 };
+  const result: ReconcileResult = { checked: 0, email: 0, postal: 0, cancelled: 0, unconfirmed: 0 };
   let cursor = 0;
   for (;;) {
     const rows = await shouldHaveJobs(d.db, { after: cursor, campaignId, leaseMs: d.leaseMs, limit: d.pageSize, now: now(d) });
@@ -88,6 +93,7 @@ export async function reconcile(d: ReconcileDeps, campaignId?: number): Promise<
     result.postal += lostPostal.length;
   }
   result.cancelled = await sweepCancelled(d, campaignId);
+  result.unconfirmed = await lettersForUnconfirmed(d, campaignId);
   return result;
 }
 
@@ -125,4 +131,23 @@ async function sweepCancelled(d: ReconcileDeps, campaignId?: number): Promise<nu
 /** Reconcile unless another process is doing it right now (one reconciler across all machines). */
 export function reconcileExclusive(d: ReconcileDeps): Promise<ReconcileResult | null> {
   return withTryLock(d.db, [LOCK.reconcile], () => reconcile(d));
+}
+
+/**
+ * Delayed is not notified: a person whose email the receiving server delayed, with no final
+ * answer (delivered or failed) within the confirmation deadline, gets a letter, the reason in
+ * their ledger. A delivery or failure that comes later is evidence only: the letter is not
+ * taken back and no second one is made (event-rules.ts).
+ */
+export async function lettersForUnconfirmed(d: ReconcileDeps, campaignId?: number): Promise<number> {
+  if (!d.confirmDeadlineMs) return 0;
+  const handOff = makeHandOff((refs) => enqueuePostal(d.queues, refs));
+  let total = 0;
+  for (;;) {
+    const ids = await delayedPastDeadline(d.db, { defaultMs: d.confirmDeadlineMs, now: now(d), limit: d.pageSize, campaignId });
+    if (!ids.length) return total;
+    const moved = await handOff.now(d.db, { ids, from: ['delayed'], reason: 'email_unconfirmed', detail: { deadline_ms_default: d.confirmDeadlineMs } });
+    total += moved.length;
+    if (!moved.length) return total;
+  }
 }

@@ -25,16 +25,17 @@ export type BounceClass = 'hard' | 'soft' | 'message' | 'config' | 'complaint' |
 export type BounceReason =
   | 'user_unknown' | 'host_unknown' | 'mailbox_disabled' | 'filtered' | 'mailbox_full' | 'expired' | 'temporary'
   | 'rate_limited' | 'rejected' | 'too_large' | 'content' | 'policy' | 'blocked' | 'our_authentication' | 'our_setup'
-  | 'unknown_failure' | 'complaint' | 'delivered' | 'auto_reply' | 'delayed' | 'not_bounce';
+  | 'unknown_failure' | 'complaint' | 'delivered' | 'relayed' | 'auto_reply' | 'delayed' | 'not_bounce';
 
 /**
  * post_now: a letter now (suppress: the address is also never emailed again).
  * retry_then_post: email again later; past SOFT_BOUNCE_LIMIT, a letter.
  * review: a message or content problem; the person waits in needs_review (error budget).
  * pause_if_confirmed: our setup; pauses the campaign past CONFIG_BOUNCE_DOMAINS domains, CONFIG_BOUNCE_MIN_PEOPLE people and CONFIG_BOUNCE_SHARE of recent sends.
- * complaint: suppress email, the person stays notified. delivered: mark delivered. ignore: record only.
+ * complaint: suppress email, the person stays notified. delivered: mark delivered. delay: sent → delayed (not
+ * notified until a final answer or the deadline's letter). ignore: record only (evidence).
  */
-export type BounceRoute = 'post_now' | 'retry_then_post' | 'review' | 'pause_if_confirmed' | 'complaint' | 'delivered' | 'ignore';
+export type BounceRoute = 'post_now' | 'retry_then_post' | 'review' | 'pause_if_confirmed' | 'complaint' | 'delivered' | 'delay' | 'ignore';
 
 export interface ReasonInfo {
   class: BounceClass;
@@ -63,8 +64,9 @@ export const REASONS: Readonly<Record<BounceReason, ReasonInfo>> = {
   unknown_failure: { class: 'soft', route: 'retry_then_post', suppress: false, meaning: 'a failure of unknown kind (never dropped)' },
   complaint: { class: 'complaint', route: 'complaint', suppress: false, meaning: 'the recipient reported the message (ARF)' },
   delivered: { class: 'delivery', route: 'delivered', suppress: false, meaning: 'delivered (a success report)' },
+  relayed: { class: 'delivery', route: 'ignore', suppress: false, meaning: 'relayed on to a server that does not report delivery: the person\'s own mail server took it (evidence, not yet the mailbox)' },
   auto_reply: { class: 'auto_reply', route: 'ignore', suppress: false, meaning: 'an automatic reply (RFC 3834)' },
-  delayed: { class: 'not_bounce', route: 'ignore', suppress: false, meaning: 'a delay warning: the MTA is still trying' },
+  delayed: { class: 'not_bounce', route: 'delay', suppress: false, meaning: 'a delay warning: the MTA is still trying (the person is not notified until a final answer, or the deadline\'s letter)' },
   not_bounce: { class: 'not_bounce', route: 'ignore', suppress: false, meaning: 'not about a delivery' },
 };
 

@@ -219,7 +219,8 @@ export function analyzeBounce(mail: MailParts, ownAddress: (address: string) => 
       const diagnostic = stripType(b.get('diagnostic-code')) || squash(textFor(address) ?? '', 1000) || squash(error, 1000);
       const status = refineStatus(/^\d\.\d{1,3}\.\d{1,3}/.exec(b.get('status') ?? '')?.[0] ?? null, diagnostic);
       if (action === 'delayed' || action === 'delay') recipients.push(fixed(address, action, status, diagnostic, 'delayed'));
-      else if (action === 'delivered' || action === 'deliverable' || action === 'relayed' || action === 'expanded' || (!action && status?.startsWith('2.'))) recipients.push(fixed(address, action, status, diagnostic, 'delivered'));
+      else if (action === 'relayed' || action === 'expanded') recipients.push(fixed(address, action, status, diagnostic, 'relayed'));
+      else if (action === 'delivered' || action === 'deliverable' || (!action && status?.startsWith('2.'))) recipients.push(fixed(address, action, status, diagnostic, 'delivered'));
       else recipients.push(failure(address, action ?? 'failed', status, diagnostic, contextFor(address) ?? error));
     }
     const reportingMta = stripType(parseFieldBlocks(dsn.content).find((b) => b.has('reporting-mta'))?.get('reporting-mta')) || null;

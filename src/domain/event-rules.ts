@@ -19,18 +19,21 @@ const row = (apply: readonly NoticeState[], wait: readonly NoticeState[] = ['sen
 
 const RULES: Record<BounceRoute, (s: NoticeState) => EventEffect> = {
   // A dead address: a letter, also for a person queued again after an earlier soft bounce.
-  post_now: row(['sent', 'delivered', 'queued']),
+  post_now: row(['sent', 'delayed', 'delivered', 'queued']),
   // Try email again: only once the send it answers is recorded; queued means a retry is already due.
-  retry_then_post: row(['sent', 'delivered']),
+  retry_then_post: row(['sent', 'delayed', 'delivered']),
   // A message or content problem: needs review.
-  review: row(['sent', 'delivered', 'queued']),
+  review: row(['sent', 'delayed', 'delivered', 'queued']),
   // Our setup blamed: counted toward the pause, the person put back in the queue.
-  pause_if_confirmed: row(['sent', 'delivered']),
+  pause_if_confirmed: row(['sent', 'delayed', 'delivered']),
   // Told, and did not want it: suppress further email whatever the state (the letter still goes).
-  complaint: row(['pending', 'queued', 'sending', 'sent', 'delivered', 'postal_queued', 'address_invalid', 'batched', 'printed', 'mailed', 'returned', 'unreachable', 'cancelled', 'needs_review'], []),
-  // In the mailbox: sent → delivered. Later (a letter already on its way) it is evidence only.
-  delivered: row(['sent']),
-  // Auto-replies, delay warnings, not a bounce: evidence only.
+  complaint: row(['pending', 'queued', 'sending', 'sent', 'delayed', 'delivered', 'postal_queued', 'address_invalid', 'batched', 'printed', 'mailed', 'returned', 'unreachable', 'cancelled', 'needs_review'], []),
+  // In the mailbox: sent or delayed → delivered. Later (a letter already on its way) it is evidence only.
+  delivered: row(['sent', 'delayed']),
+  // A delay warning: sent → delayed (not notified until a final answer, or the deadline's letter).
+  // A second warning, or one after the final answer, is evidence only.
+  delay: row(['sent']),
+  // Auto-replies, not a bounce: evidence only.
   ignore: row([], []),
 };
 

@@ -26,12 +26,14 @@ export const MOVES: readonly Move[] = [
   { event: 'undeliverable', from: ['queued', 'sending'], to: 'postal_queued', channel: 'postal' }, // no/suppressed email, hard at send, attempts used up
   { event: 'message_problem', from: ['sending'], to: 'needs_review', channel: null },
   // Asynchronous events about an email (DSN, SES): see event-rules.ts for when each applies.
-  { event: 'delivered', from: ['sent'], to: 'delivered', channel: null },
-  { event: 'hard_bounce', from: ['sent', 'delivered', 'queued'], to: 'postal_queued', channel: 'postal' },
-  { event: 'soft_bounce', from: ['sent', 'delivered'], to: 'queued', channel: 'email' },
+  { event: 'delay', from: ['sent'], to: 'delayed', channel: null }, // the receiving side is still trying: not notified
+  { event: 'delivered', from: ['sent', 'delayed'], to: 'delivered', channel: null },
+  { event: 'hard_bounce', from: ['sent', 'delayed', 'delivered', 'queued'], to: 'postal_queued', channel: 'postal' },
+  { event: 'soft_bounce', from: ['sent', 'delayed', 'delivered'], to: 'queued', channel: 'email' },
   { event: 'soft_exhausted', from: ['queued'], to: 'postal_queued', channel: 'postal' },
-  { event: 'content_bounce', from: ['sent', 'delivered', 'queued'], to: 'needs_review', channel: null },
-  { event: 'config_bounce', from: ['sent', 'delivered'], to: 'queued', channel: 'email' },
+  { event: 'content_bounce', from: ['sent', 'delayed', 'delivered', 'queued'], to: 'needs_review', channel: null },
+  { event: 'config_bounce', from: ['sent', 'delayed', 'delivered'], to: 'queued', channel: 'email' },
+  { event: 'unconfirmed', from: ['delayed'], to: 'postal_queued', channel: 'postal' }, // no final answer by the deadline: a letter
   // The postal route.
   { event: 'batched', from: ['postal_queued'], to: 'batched', channel: 'postal' },
   { event: 'address_invalid', from: ['postal_queued'], to: 'address_invalid', channel: 'postal' },

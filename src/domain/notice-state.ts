@@ -1,6 +1,6 @@
 // Notice states and what they mean to a report. See DESIGN.md "Notice states".
 export const NOTICE_STATES = [
-  'pending', 'queued', 'sending', 'sent', 'delivered', 'postal_queued', 'address_invalid',
+  'pending', 'queued', 'sending', 'sent', 'delayed', 'delivered', 'postal_queued', 'address_invalid',
   'batched', 'printed', 'mailed', 'returned', 'unreachable', 'cancelled', 'needs_review',
 ] as const;
 export type NoticeState = (typeof NOTICE_STATES)[number];

@@ -21,6 +21,8 @@ export interface Funnel {
   unreachable: number;
   needsReview: number;
   cancelled: number;
+  /** Emails the receiving server has delayed: not notified yet. */
+  delayed: number;
 }
 
 export function funnelOf(c: StateCounts, bounced: number): Funnel {
@@ -28,6 +30,7 @@ export function funnelOf(c: StateCounts, bounced: number): Funnel {
   return {
     imported: total,
     emailed: c.sent + c.delivered,
+    delayed: c.delayed,
     bounced,
     toPost: c.postal_queued + c.address_invalid + c.batched + c.printed + c.mailed + c.returned + c.unreachable,
     printed: c.printed + c.mailed + c.returned + c.unreachable,

@@ -4,6 +4,7 @@
 // queries and parameters are zod schemas: the same ones validate requests and describe /docs.
 import { campaignEvents, listCampaigns } from '../db/campaign-store.ts';
 import { ledgerOf, noticeSummary } from '../db/notice-store.ts';
+import { evidenceOf } from '../campaigns/evidence.ts';
 import { storedTemplateFiles } from '../db/template-store.ts';
 import { createWriteStream } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -305,6 +306,7 @@ export function registerOpsRoutes(server: FastifyInstance, app: App): void {
       response: {
         200: z.object({
           id: z.number(), campaign_id: z.number(), customer_id: z.string(), state: z.string(), channel: z.string().nullable(), attempts: z.number(),
+          evidence_level: z.string().describe('accepted_by_our_relay < relayed_to_recipient_server < delivered; email_delayed; letter_mailed, letter_returned, public_announcement; none'),
           events: z.array(z.object({ at: z.string(), from_state: z.string().nullable(), to_state: z.string(), detail: z.unknown() })),
         }),
         ...errors,
@@ -316,6 +318,6 @@ export function registerOpsRoutes(server: FastifyInstance, app: App): void {
     const events = await ledgerOf(app.db, req.params.id);
     // Replies from mail servers quote the person's address: a viewer sees them masked.
     const shown = req.operator!.role === 'operator' ? (d: unknown) => d : (d: unknown) => viewerDetail(d);
-    return { ...notice, events: events.map((e) => ({ ...e, detail: shown(e.detail), at: new Date(e.at).toISOString() })) };
+    return { ...notice, evidence_level: (await evidenceOf(app.db, req.params.id)).outcome.level, events: events.map((e) => ({ ...e, detail: shown(e.detail), at: new Date(e.at).toISOString() })) };
   });
 }

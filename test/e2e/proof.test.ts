@@ -130,6 +130,8 @@ describe('proof', () => {
     const ea = await evidenceOf(app.db, a.id);
     const received = sink.messages.find((m) => m.to.includes(a.email))!;
     expect(ea.email.message_sha256).toBe(createHash('sha256').update(received.raw).digest('hex'));
+    // We asked the relay for delivery reports: success, failure and delay, headers only, the envelope id naming the notice.
+    expect(received.dsn).toEqual({ ret: 'HDRS', envid: received.from.split('@')[0], rcpt: [{ notify: ['SUCCESS', 'FAILURE', 'DELAY'], orcpt: `rfc822;${a.email}` }] });
     expect(ea.outcome).toMatchObject({ state: 'sent', notified: true, level: 'accepted_by_our_relay' });
     expect(ea.import).toMatchObject({ line: 2, file_name: `c${id}.csv`, file_sha256: createHash('sha256').update(readFileSync(path.join(t.tmp, `c${id}.csv`))).digest('hex') });
     expect(ea.email.attempts).toEqual([expect.objectContaining({ outcome: 'sent', reply: expect.stringMatching(/^250/) })]);
@@ -188,6 +190,7 @@ describe('proof', () => {
     await writeReportFile(app.db, id, reportFile);
     const people = (parse(readFileSync(reportFile, 'utf8').split('\n').filter((l) => !l.startsWith('#')).join('\n'), { columns: true }) as Array<Record<string, string>>);
     const by = (f: (r: Record<string, string>) => boolean) => people.filter(f).length;
+    expect(people.map((r) => r.evidence_level)).toEqual(['accepted_by_our_relay', 'delivered', 'letter_mailed', 'public_announcement']);
     expect(after.affected).toBe(people.length);
     expect(after.notified.email.total).toBe(by((r) => ['sent', 'delivered'].includes(r.final_state)));
     expect(after.notified.email.delivered_confirmed).toBe(by((r) => r.final_state === 'delivered'));

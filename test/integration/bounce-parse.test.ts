@@ -110,7 +110,7 @@ describe('the bounce parser', () => {
     expect(REASONS.mailbox_disabled).toMatchObject({ route: 'post_now', suppress: false });
     expect(REASONS.unknown_failure.route).toBe('retry_then_post');
     expect(REASONS.our_authentication.route).toBe('pause_if_confirmed');
-    expect(REASONS.delayed.route).toBe('ignore');
+    expect(REASONS.delayed.route).toBe('delay');
   });
 
   it('finds the original X-Notice-Id where the report carries the headers', async () => {

@@ -109,8 +109,8 @@ describe('any order of events for one person', () => {
     const recorder = makeSentRecorder(app.db, { maxBatch: 1, maxWaitMs: 1 });
     const kinds = ['record', 'delay', 'soft', 'hard', 'delivery', 'print', 'return'] as const;
     const vendor = await addVendor(app.db, 'random-order-printer');
-    const routeOf = { delay: 'ignore', soft: 'retry_then_post', hard: 'post_now', delivery: 'delivered' } as const;
-    const moveTo = { post_now: 'postal_queued', delivered: 'delivered', retry_then_post: 'queued' } as Record<string, NoticeState>;
+    const routeOf = { delay: 'delay', soft: 'retry_then_post', hard: 'post_now', delivery: 'delivered' } as const;
+    const moveTo = { post_now: 'postal_queued', delivered: 'delivered', retry_then_post: 'queued', delay: 'delayed' } as Record<string, NoticeState>;
     let rnd = 20261201;
     const random = () => ((rnd = (rnd * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
     const ends = new Map<string, number>();

@@ -59,6 +59,7 @@ export function buildMessage(n: NoticeRow, campaignName: string, templates: Temp
     // eslint-disable-next-line no-control-regex
     to: { name: n.name.replace(/[\u0000-\u001f\u007f]+/g, ' '), address: n.email! },
     returnPath: verpAddress(s.verpSecret, s.bounceDomain, n.id),
+    envId: verpAddress(s.verpSecret, s.bounceDomain, n.id).split('@')[0],
     subject: rendered.subject,
     html: rendered.html,
     text: rendered.text,

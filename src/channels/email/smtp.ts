@@ -51,7 +51,11 @@ export function makeSmtpTransport(o: SmtpOptions): MailTransport {
     async send(m): Promise<SendResult> {
       const raw = await buildRawMessage(m);
       try {
-        const info = await transport.sendMail({ envelope: { from: m.returnPath, to: [m.to.address] }, raw });
+        // Delivery status notifications where the relay offers them (RFC 3461): a success DSN is
+        // evidence the message reached the mailbox, a delay one that it has not yet. Ignored by
+        // relays without the DSN extension.
+        const dsn = { ret: 'HDRS', envid: m.envId ?? null, notify: ['SUCCESS', 'FAILURE', 'DELAY'], orcpt: `rfc822;${m.to.address}` };
+        const info = await transport.sendMail({ envelope: { from: m.returnPath, to: [m.to.address] }, raw, dsn });
         const reply = String(info.response ?? '250');
         const queued = /queued as ([A-Za-z0-9]+)/i.exec(reply);
         return { providerMessageId: queued ? queued[1] : null, reply: reply.replace(/[\r\n]+/g, ' '), sha256: sha256Of(raw) };

@@ -12,6 +12,8 @@ export interface OutgoingMessage {
   /** Stable per notice, so a receiver can fold a rare duplicate. */
   messageId: string;
   headers: Record<string, string>;
+  /** The DSN envelope id (ENVID): names the notice, signed like the return path. */
+  envId?: string;
 }
 
 export interface SendResult {
