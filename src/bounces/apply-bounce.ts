@@ -35,7 +35,7 @@ export interface ApplyBounceDeps {
   retryDelayMs: number;
 }
 
-export type BounceOutcome = 'postal' | 'retry' | 'suppressed' | 'delivered' | 'delayed' | 'needs_review' | 'paused' | 'recorded' | 'ignored' | 'unmatched' | 'duplicate' | 'waiting';
+export type BounceOutcome = 'postal' | 'retry' | 'suppressed' | 'delivered' | 'relayed' | 'delayed' | 'needs_review' | 'paused' | 'recorded' | 'ignored' | 'unmatched' | 'duplicate' | 'waiting';
 
 interface Decision {
   outcome: BounceOutcome;
@@ -97,7 +97,7 @@ async function decide(d: ApplyBounceDeps, tx: DbClient, toPost: ToPostFn, e: Bou
   }
   if (effect === 'record') {
     // Late (or of no consequence in this state): evidence in the person's ledger, nothing undone.
-    await noteEvent(tx, n, null, { note: rule.route === 'ignore' ? reason : 'late_event', state_then: n.state, ...detail });
+    await noteEvent(tx, n, null, { note: rule.route === 'ignore' || rule.route === 'relayed' ? reason : 'late_event', state_then: n.state, ...detail });
     return { outcome: rule.route === 'ignore' ? 'ignored' : 'recorded' };
   }
   const from = appliesIn(rule.route);
@@ -118,6 +118,10 @@ async function decide(d: ApplyBounceDeps, tx: DbClient, toPost: ToPostFn, e: Bou
     case 'delivered': {
       const moved = await transition(tx, { ids: [n.id], from, to: 'delivered', detail });
       return { outcome: moved.length ? 'delivered' : 'recorded' };
+    }
+    case 'relayed': {
+      const moved = await transition(tx, { ids: [n.id], from, to: 'sent', detail: { ...detail, note: 'relayed' } });
+      return { outcome: moved.length ? 'relayed' : 'recorded' };
     }
     case 'delay': {
       const moved = await transition(tx, { ids: [n.id], from, to: 'delayed', detail });

@@ -25,7 +25,7 @@ export interface SmtpSink {
   close(): Promise<void>;
 }
 
-export async function startSmtpSink(opts: { port?: number; keep?: boolean; tempfailTimes?: number } = {}): Promise<SmtpSink> {
+export async function startSmtpSink(opts: { port?: number; keep?: boolean; tempfailTimes?: number; dsn?: boolean } = {}): Promise<SmtpSink> {
   const sink: SmtpSink = {
     port: 0, url: '', received: 0, messages: [], rcptCount: new Map(), deliveredTo: new Map(),
     mode: { authFail: false, tempfailTimes: opts.tempfailTimes ?? 1, keep: opts.keep ?? false, delayMs: 0 },
@@ -34,7 +34,7 @@ export async function startSmtpSink(opts: { port?: number; keep?: boolean; tempf
   const fail = (code: number, message: string) => Object.assign(new Error(message), { responseCode: code });
   const options: SMTPServerOptions = {
     authOptional: true,
-    hideDSN: false, // offer DSN, as Postfix does: clients ask for delivery reports
+    hideDSN: opts.dsn === false, // offer DSN, as Postfix does (a relay then passes the request on instead of reporting `relayed`)
     disabledCommands: ['STARTTLS'],
     logger: false,
     size: 10 * 1024 * 1024,

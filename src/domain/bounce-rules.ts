@@ -35,7 +35,7 @@ export type BounceReason =
  * complaint: suppress email, the person stays notified. delivered: mark delivered. delay: sent → delayed (not
  * notified until a final answer or the deadline's letter). ignore: record only (evidence).
  */
-export type BounceRoute = 'post_now' | 'retry_then_post' | 'review' | 'pause_if_confirmed' | 'complaint' | 'delivered' | 'delay' | 'ignore';
+export type BounceRoute = 'post_now' | 'retry_then_post' | 'review' | 'pause_if_confirmed' | 'complaint' | 'delivered' | 'delay' | 'relayed' | 'ignore';
 
 export interface ReasonInfo {
   class: BounceClass;
@@ -64,7 +64,7 @@ export const REASONS: Readonly<Record<BounceReason, ReasonInfo>> = {
   unknown_failure: { class: 'soft', route: 'retry_then_post', suppress: false, meaning: 'a failure of unknown kind (never dropped)' },
   complaint: { class: 'complaint', route: 'complaint', suppress: false, meaning: 'the recipient reported the message (ARF)' },
   delivered: { class: 'delivery', route: 'delivered', suppress: false, meaning: 'delivered (a success report)' },
-  relayed: { class: 'delivery', route: 'ignore', suppress: false, meaning: 'relayed on to a server that does not report delivery: the person\'s own mail server took it (evidence, not yet the mailbox)' },
+  relayed: { class: 'delivery', route: 'relayed', suppress: false, meaning: 'relayed on to a server that does not report delivery: the person\'s own mail server took it (evidence, not yet the mailbox)' },
   auto_reply: { class: 'auto_reply', route: 'ignore', suppress: false, meaning: 'an automatic reply (RFC 3834)' },
   delayed: { class: 'not_bounce', route: 'delay', suppress: false, meaning: 'a delay warning: the MTA is still trying (the person is not notified until a final answer, or the deadline\'s letter)' },
   not_bounce: { class: 'not_bounce', route: 'ignore', suppress: false, meaning: 'not about a delivery' },

@@ -33,6 +33,8 @@ const RULES: Record<BounceRoute, (s: NoticeState) => EventEffect> = {
   // A delay warning: sent → delayed (not notified until a final answer, or the deadline's letter).
   // A second warning, or one after the final answer, is evidence only.
   delay: row(['sent']),
+  // Relayed on to the person's own server: ends a delay (delayed → sent); otherwise evidence only.
+  relayed: row(['delayed']),
   // Auto-replies, not a bounce: evidence only.
   ignore: row([], []),
 };

@@ -28,6 +28,7 @@ export const MOVES: readonly Move[] = [
   // Asynchronous events about an email (DSN, SES): see event-rules.ts for when each applies.
   { event: 'delay', from: ['sent'], to: 'delayed', channel: null }, // the receiving side is still trying: not notified
   { event: 'delivered', from: ['sent', 'delayed'], to: 'delivered', channel: null },
+  { event: 'relayed_after_delay', from: ['delayed'], to: 'sent', channel: null }, // the delay ended: passed on to the person's own server
   { event: 'hard_bounce', from: ['sent', 'delayed', 'delivered', 'queued'], to: 'postal_queued', channel: 'postal' },
   { event: 'soft_bounce', from: ['sent', 'delayed', 'delivered'], to: 'queued', channel: 'email' },
   { event: 'soft_exhausted', from: ['queued'], to: 'postal_queued', channel: 'postal' },

@@ -43,7 +43,7 @@ scache    unix  - - n -  1 scache
 postlog   unix-dgram n - n - 1 postlogd
 `;
 
-export async function startPrivatePostfix(o: { routes: Record<string, number>; queueLifetime?: string }): Promise<Postfix> {
+export async function startPrivatePostfix(o: { routes: Record<string, number | string>; queueLifetime?: string; extra?: string[] }): Promise<Postfix> {
   const dir = mkdtempSync(path.join(tmpdir(), 'notice-postfix-'));
   chmodSync(dir, 0o755); // Postfix's own daemons (user postfix) must reach their queue and data
   const etc = path.join(dir, 'etc');
@@ -53,7 +53,8 @@ export async function startPrivatePostfix(o: { routes: Record<string, number>; q
   const { uid, gid } = postfixIds();
   chownSync(data, uid, gid);
   const port = await freePort();
-  const routes = Object.entries(o.routes).map(([domain, p]) => `${domain}=smtp:[127.0.0.1]:${p}`).join(', ');
+  // A port: relay there by SMTP; a string: a Postfix transport as is (e.g. discard:, Postfix's own final delivery).
+  const routes = Object.entries(o.routes).map(([domain, p]) => `${domain}=${typeof p === 'number' ? `smtp:[127.0.0.1]:${p}` : p}`).join(', ');
   const lifetime = o.queueLifetime ?? '30s';
   writeFileSync(path.join(etc, 'main.cf'), [
     'compatibility_level = 3.6',
@@ -94,6 +95,7 @@ export async function startPrivatePostfix(o: { routes: Record<string, number>; q
     'smtp_connect_timeout = 5s',
     'smtpd_client_connection_rate_limit = 0',
     'default_process_limit = 50',
+    ...(o.extra ?? []),
     '',
   ].join('\n'));
   writeFileSync(path.join(etc, 'master.cf'), MASTER(port));
