@@ -44,11 +44,11 @@ export interface AppOptions {
 
 export async function makeTransport(config: Config): Promise<MailTransport> {
   if (config.MAIL_TRANSPORT === 'ses') {
-    const { makeSesTransport } = await import('./channels/email/ses.ts');
-    return makeSesTransport({ region: config.SES_REGION, endpoint: config.SES_ENDPOINT, accessKeyId: config.SES_ACCESS_KEY_ID, secretAccessKey: config.SES_SECRET_ACCESS_KEY, requestTimeoutMs: Math.min(30_000, Math.floor(config.SEND_LEASE_MS / 2)) });
+    const [{ makeSesTransport }, { dkimFromConfig }] = await Promise.all([import('./channels/email/ses.ts'), import('./channels/email/smtp.ts')]);
+    return makeSesTransport({ dkim: dkimFromConfig(config), region: config.SES_REGION, endpoint: config.SES_ENDPOINT, accessKeyId: config.SES_ACCESS_KEY_ID, secretAccessKey: config.SES_SECRET_ACCESS_KEY, requestTimeoutMs: Math.min(30_000, Math.floor(config.SEND_LEASE_MS / 2)) });
   }
-  const { makeSmtpTransport } = await import('./channels/email/smtp.ts');
-  return makeSmtpTransport({ url: config.SMTP_URL, poolSize: config.SMTP_POOL_SIZE, timeoutMs: config.SMTP_TIMEOUT_MS });
+  const { makeSmtpTransport, dkimFromConfig } = await import('./channels/email/smtp.ts');
+  return makeSmtpTransport({ dkim: dkimFromConfig(config), url: config.SMTP_URL, poolSize: config.SMTP_POOL_SIZE, timeoutMs: config.SMTP_TIMEOUT_MS });
 }
 
 export function makeApp(config: Config, opts: AppOptions = {}): App {

@@ -10,11 +10,13 @@ export interface MessageSettings {
   from: string;
   bounceDomain: string;
   verpSecret: string;
+  /** The Feedback-ID sender id (Gmail's feedback loop); the From domain when unset. */
+  feedbackSender?: string;
 }
 
 /** The settings every message is built with, from the configuration. */
-export function messageSettings(c: Pick<Config, 'MAIL_FROM' | 'BOUNCE_DOMAIN' | 'VERP_SECRET'>): MessageSettings {
-  return { from: c.MAIL_FROM, bounceDomain: c.BOUNCE_DOMAIN, verpSecret: c.VERP_SECRET };
+export function messageSettings(c: Pick<Config, 'MAIL_FROM' | 'BOUNCE_DOMAIN' | 'VERP_SECRET'> & Partial<Pick<Config, 'FEEDBACK_ID_SENDER'>>): MessageSettings {
+  return { from: c.MAIL_FROM, bounceDomain: c.BOUNCE_DOMAIN, verpSecret: c.VERP_SECRET, feedbackSender: c.FEEDBACK_ID_SENDER || undefined };
 }
 
 export type TemplateSource = Pick<NoticeRow, 'extra' | 'customer_id' | 'name' | 'email' | 'notice_code' | 'postal_code' | 'prefecture' | 'city' | 'address_line1' | 'address_line2' | 'locale' | 'segment'>;
@@ -37,7 +39,7 @@ export function templateVariables(n: TemplateSource, campaignName: string): Reco
   };
 }
 
-function domainOf(from: string): string {
+export function domainOf(from: string): string {
   const m = /@([^>\s]+)>?\s*$/.exec(from);
   return m ? m[1] : 'localhost';
 }
@@ -64,6 +66,8 @@ export function buildMessage(n: NoticeRow, campaignName: string, templates: Temp
     html: rendered.html,
     text: rendered.text,
     messageId: messageIdFor(n, s.from, s.verpSecret),
-    headers: { 'X-Notice-Id': String(n.id), 'Auto-Submitted': 'auto-generated' },
+    // Feedback-ID (Gmail's feedback loop: complaint rates per campaign and segment; DKIM-signed).
+    // No List-Unsubscribe: a legal notice of a breach is not a subscription (README).
+    headers: { 'X-Notice-Id': String(n.id), 'Auto-Submitted': 'auto-generated', 'Feedback-ID': `${n.campaign_id}:${n.segment}:notice:${s.feedbackSender ?? domainOf(s.from)}` },
   };
 }

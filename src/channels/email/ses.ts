@@ -3,10 +3,12 @@
 import { SESClient, SendRawEmailCommand } from '@aws-sdk/client-ses';
 import type { MailTransport, SendResult } from './transport.ts';
 import { SendFailureError } from './transport.ts';
-import { buildRawMessage, sha256Of } from './smtp.ts';
+import { buildRawMessage, sha256Of, type DkimKeys } from './smtp.ts';
 
 export interface SesOptions {
   region: string;
+  /** Sign every message (SES's own DKIM is separate: this is the From domain's). */
+  dkim?: DkimKeys;
   endpoint?: string;
   accessKeyId?: string;
   secretAccessKey?: string;
@@ -24,7 +26,7 @@ export function makeSesTransport(o: SesOptions): MailTransport {
   });
   return {
     async send(m): Promise<SendResult> {
-      const raw = await buildRawMessage(m);
+      const raw = await buildRawMessage(m, o.dkim);
       try {
         const out = await client.send(
           new SendRawEmailCommand({ RawMessage: { Data: raw }, Source: m.returnPath, Destinations: [m.to.address] }),
