@@ -14,6 +14,7 @@ import type { Redis } from 'ioredis';
 import type { Config } from '../config.ts';
 import type { Queues } from '../../queues/queues.ts';
 import { makePacingGate } from '../dispatch/pacing-gate.ts';
+import { acknowledgeReputation } from '../dispatch/reputation-store.ts';
 import { PermanentError } from '../domain/errors.ts';
 
 /** not_found when the campaign does not exist, conflict when the verb does not apply to its state. */
@@ -79,6 +80,8 @@ export async function pause(db: Db, id: number, who: Actor = { actor: 'cli' }, r
  * dropped while the campaign was paused (only those: a live job is not counted twice).
  */
 export async function resume(d: RelayDeps & ReconcileDeps, id: number, who: Actor = { actor: 'cli' }, onPage?: (p: RelayProgress) => void): Promise<SteerResult & { relay: RelayProgress }> {
+  // Resuming after the reputation brakes paused it acknowledges the figure (no pause again until it gets worse).
+  await acknowledgeReputation(d.db, id);
   const r = await step(d.db, id, 'resume', who.actor, null);
   // Jobs that ran while paused ended without sending: the relay goes through the campaign again.
   if (r.changed) await rewindRelay(d.db, id);
@@ -120,6 +123,6 @@ export async function cancelLeftovers(db: Db, id: number, pageSize = 5000): Prom
 /** What launch and resume need, from the app. */
 export function steeringDeps(app: { db: Db; queues: Queues; redis: Redis; config: Config; clock: { now(): Date } }): RelayDeps & ReconcileDeps {
   const c = app.config;
-  const pacing = makePacingGate({ db: app.db, redis: app.redis, keyPrefix: c.QUEUE_PREFIX, now: () => app.clock.now(), recheckMs: c.PACING_RECHECK_MS });
-  return { db: app.db, queues: app.queues, redis: app.redis, clock: app.clock, confirmDeadlineMs: c.EMAIL_CONFIRM_DEADLINE_MS, pageSize: c.RELAY_PAGE_SIZE, leaseMs: c.SEND_LEASE_MS, window: Math.max(c.RELAY_WINDOW, c.EMAIL_CHUNK_SIZE), chunkSize: c.EMAIL_CHUNK_SIZE, pacing };
+  const pacing = makePacingGate({ db: app.db, redis: app.redis, keyPrefix: c.QUEUE_PREFIX, now: () => app.clock.now(), recheckMs: c.PACING_RECHECK_MS, slowHourlyCap: c.REPUTATION_SLOW_HOURLY });
+  return { db: app.db, queues: app.queues, redis: app.redis, clock: app.clock, confirmDeadlineMs: c.EMAIL_CONFIRM_DEADLINE_MS, brakes: { window: c.REPUTATION_WINDOW, warnHard: c.REPUTATION_WARN_HARD, pauseHard: c.REPUTATION_PAUSE_HARD, warnComplaint: c.REPUTATION_WARN_COMPLAINT, pauseComplaint: c.REPUTATION_PAUSE_COMPLAINT }, pageSize: c.RELAY_PAGE_SIZE, leaseMs: c.SEND_LEASE_MS, window: Math.max(c.RELAY_WINDOW, c.EMAIL_CHUNK_SIZE), chunkSize: c.EMAIL_CHUNK_SIZE, pacing };
 }

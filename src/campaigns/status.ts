@@ -11,7 +11,7 @@ import { deadlineOf, type Deadline } from '../domain/deadline.ts';
 import { inQuietHours, windowOpensAt, type Pacing } from '../domain/send-window.ts';
 import { pacingOfRow } from '../dispatch/pacing-gate.ts';
 
-export type WaitingCode = 'delayed' | 'not_launched' | 'paused' | 'quiet_hours' | 'no_vendor' | 'routing' | 'address_invalid' | 'needs_review' | 'open_batch' | 'ready_batch' | 'printed_batch';
+export type WaitingCode = 'reputation' | 'delayed' | 'not_launched' | 'paused' | 'quiet_hours' | 'no_vendor' | 'routing' | 'address_invalid' | 'needs_review' | 'open_batch' | 'ready_batch' | 'printed_batch';
 
 export interface Waiting {
   /** Why, as a code (the dashboard words it in Japanese or English). */
@@ -97,6 +97,9 @@ async function waitingOf(db: Db, c: CampaignRow, counts: StateCounts, vendor: st
   }
   if (c.state === 'draft' && counts.pending) w.push({ code: 'not_launched', what: 'people', count: counts.pending, why: `the campaign is not launched yet (notice campaign launch ${c.id})` });
   if (c.state === 'paused' && emailOpen) w.push({ code: 'paused', what: 'email', count: emailOpen, why: `paused${c.paused_by ? ` by ${c.paused_by}` : ''}: ${c.pause_reason ?? 'no reason given'} (notice campaign resume ${c.id})` });
+  if (c.reputation && c.reputation.level !== 'ok' && c.state === 'running') {
+    w.push({ code: 'reputation', what: 'email', count: counts.queued, why: c.reputation.why ?? 'slowed by the reputation brakes' });
+  }
   if (counts.delayed) {
     const h = c.email_confirm_deadline_ms ? ` (${Math.round(Number(c.email_confirm_deadline_ms) / 3_600_000)} h)` : '';
     w.push({ code: 'delayed', what: 'email', count: counts.delayed, why: `the receiving server delayed the email: not notified until it confirms delivery or failure; a letter goes if no final answer comes within the confirmation deadline${h}` });

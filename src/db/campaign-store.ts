@@ -23,6 +23,10 @@ export interface CampaignRow {
   time_zone: string;
   hourly_cap: number | null;
   relay_cursor: number;
+  /** The reputation brakes' last verdict (level, rates, why). */
+  reputation: { level: 'ok' | 'slowed' | 'pause'; hardRate: number; complaintRate: number; sends: number; why: string | null; at: string } | null;
+  /** What an operator acknowledged by resuming after a reputation pause. */
+  reputation_ack: { hardRate: number; complaintRate: number } | null;
   /** Per campaign; null: EMAIL_CONFIRM_DEADLINE_MS. */
   email_confirm_deadline_ms: number | null;
   priority: number;
@@ -156,8 +160,8 @@ export async function campaignStateOf(db: Queryable, id: number): Promise<Campai
 }
 
 /** takes: campaign; returns its quiet hours, time zone and hourly cap (the pacing gate reads them every second). */
-export async function pacingColumns(db: Queryable, id: number): Promise<Pick<CampaignRow, 'quiet_from' | 'quiet_to' | 'time_zone' | 'hourly_cap'> | null> {
-  const { rows } = await db.query('select quiet_from, quiet_to, time_zone, hourly_cap from campaigns where id = $1', [id]);
+export async function pacingColumns(db: Queryable, id: number): Promise<Pick<CampaignRow, 'quiet_from' | 'quiet_to' | 'time_zone' | 'hourly_cap' | 'reputation'> | null> {
+  const { rows } = await db.query('select quiet_from, quiet_to, time_zone, hourly_cap, reputation from campaigns where id = $1', [id]);
   return rows[0] ?? null;
 }
 

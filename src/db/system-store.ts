@@ -3,7 +3,7 @@
 import type { Queryable } from './notice-store.ts';
 
 export interface SystemSnapshot {
-  campaigns: Array<{ id: number; name: string; state: string; paused_by: string | null; pause_reason: string | null; vendor_id: number | null }>;
+  campaigns: Array<{ id: number; name: string; state: string; paused_by: string | null; pause_reason: string | null; vendor_id: number | null; reputation: { level: string; hardRate: number; complaintRate: number } | null }>;
   workersAlive: number;
   batches: Array<{ status: string; batches: number; letters: number }>;
   oldestUndownloadedSeconds: number;
@@ -16,7 +16,7 @@ export const WORKER_ALIVE_S = 30;
 
 export async function systemSnapshot(db: Queryable): Promise<SystemSnapshot> {
   const [campaigns, workers, batches, undl, bounces, reasons] = await Promise.all([
-    db.query('select id, name, state, paused_by, pause_reason, vendor_id from campaigns order by id'),
+    db.query('select id, name, state, paused_by, pause_reason, vendor_id, reputation from campaigns order by id'),
     db.query(`select count(*)::int as n from workers where beat_at > now() - make_interval(secs => $1)`, [WORKER_ALIVE_S]),
     db.query(`select status, count(*)::int as batches, coalesce(sum(size), 0)::int as letters from batches where size > 0 group by status`),
     db.query(`select coalesce(extract(epoch from now() - min(closed_at)), 0)::float as s from batches b

@@ -31,11 +31,13 @@ export interface PacingGateDeps {
   now?: () => Date;
   /** The longest a held job waits before it asks again (default a minute). */
   recheckMs?: number;
+  /** Emails per hour at most while the reputation brakes slow a campaign. */
+  slowHourlyCap?: number;
 }
 
 /** A campaign row's pacing columns (times come back as HH:MM:SS). */
-export function pacingOfRow(r: { quiet_from: string | null; quiet_to: string | null; time_zone: string; hourly_cap: number | null }): Pacing {
-  return { quietFrom: r.quiet_from?.slice(0, 5) ?? null, quietTo: r.quiet_to?.slice(0, 5) ?? null, timeZone: r.time_zone, hourlyCap: r.hourly_cap };
+export function pacingOfRow(r: { quiet_from: string | null; quiet_to: string | null; time_zone: string; hourly_cap: number | null; reputation?: { level?: string } | null }): Pacing {
+  return { quietFrom: r.quiet_from?.slice(0, 5) ?? null, quietTo: r.quiet_to?.slice(0, 5) ?? null, timeZone: r.time_zone, hourlyCap: r.hourly_cap, slowed: r.reputation?.level === 'slowed' };
 }
 
 export async function pacingOf(db: Pick<Db, 'query'>, campaignId: number): Promise<Pacing | null> {
@@ -50,8 +52,10 @@ export function makePacingGate(d: PacingGateDeps): PacingGate {
     const hit = cache.get(id);
     if (hit && Date.now() - hit.at < 1000) return hit.pacing;
     const p = await pacingOf(d.db, id);
-    cache.set(id, { at: Date.now(), pacing: p });
-    return p;
+    // Slowed by the reputation brakes: a lower hourly cap, whatever the campaign's own.
+    const effective = p?.slowed && d.slowHourlyCap ? { ...p, hourlyCap: Math.min(p.hourlyCap ?? Infinity, d.slowHourlyCap) } : p;
+    cache.set(id, { at: Date.now(), pacing: effective });
+    return effective;
   };
   const capKey = (id: number) => `${d.keyPrefix}:hourly:${id}:${capHour(now())}`;
   const recheck = d.recheckMs ?? 60_000;

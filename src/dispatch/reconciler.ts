@@ -11,6 +11,8 @@ import { enqueueEmailLater, enqueuePostal, type NoticeRef } from './enqueue.ts';
 import { cancelPeople } from './cancel-people.ts';
 import { delayedPastDeadline, shouldHaveJobs, waitingInCancelled } from './reconcile-store.ts';
 import { makeHandOff } from './hand-off.ts';
+import { checkReputation } from './reputation.ts';
+import type { Brakes } from '../domain/reputation.ts';
 import { CANCELLABLE } from '../domain/notice-state.ts';
 import { lockForTransaction, withTransaction, withTryLock } from '../db/pool.ts';
 import { queueDepth } from './relay.ts';
@@ -39,6 +41,8 @@ export interface ReconcileDeps {
   clock?: { now(): Date };
   /** A delayed email with no final answer this long gets a letter (a campaign may set its own); unset: not checked. */
   confirmDeadlineMs?: number;
+  /** The reputation brakes' levels; unset: not checked. */
+  brakes?: Brakes;
 }
 
 const now = (d: ReconcileDeps) => d.clock?.now() ?? new Date();
@@ -94,6 +98,7 @@ export async function reconcile(d: ReconcileDeps, campaignId?: number): Promise<
   }
   result.cancelled = await sweepCancelled(d, campaignId);
   result.unconfirmed = await lettersForUnconfirmed(d, campaignId);
+  if (d.brakes) await checkReputation(d.db, d.brakes, now(d), campaignId);
   return result;
 }
 

@@ -10,6 +10,8 @@ export interface Pacing {
   timeZone: string;
   /** Emails per hour at most, or null for no cap. */
   hourlyCap: number | null;
+  /** The reputation brakes slowed the campaign (the gate caps it lower). */
+  slowed?: boolean;
 }
 
 const minutesOf = (hhmm: string) => {

@@ -34,6 +34,9 @@ export function makeServeMetrics(app: { db: Db; queues: Queues; redis: Redis; lo
   const campaignState = g('notice_campaign_state', 'Campaign state (1 for the current one)', ['campaign', 'state']);
   const paused = g('notice_campaign_paused', '1 while a campaign is paused, by who paused it (operator, or the system part)', ['campaign', 'by']);
   const running = g('notice_campaigns_running', 'Campaigns running with people still to tell (a completed campaign is not counted)');
+  const hardRate = g('notice_campaign_hard_bounce_rate', 'Hard bounces over the campaign\'s last REPUTATION_WINDOW sends (the reputation brakes\' last check)', ['campaign']);
+  const complaintRate = g('notice_campaign_complaint_rate', 'Complaints over the campaign\'s last REPUTATION_WINDOW sends', ['campaign']);
+  const slowed = g('notice_campaign_slowed', '1 while the reputation brakes slow a campaign', ['campaign']);
   const completed = g('notice_campaign_completed', '1 when a launched campaign has everyone accounted for (a late bounce or return sets it back to 0)', ['campaign']);
   const workersAlive = g('notice_workers_alive', 'Worker processes with a heartbeat in the last 30 s');
   const queueJobs = g('notice_queue_jobs', 'Jobs in each queue by state', ['queue', 'state']);
@@ -54,13 +57,18 @@ export function makeServeMetrics(app: { db: Db; queues: Queues; redis: Redis; lo
       await catchUpCounts(app.db);
       const snap = await systemSnapshot(app.db);
       const counts = await countsByCampaign(app.db);
-      for (const m of [notices, campaignState, paused, completed, waiting, bounces, reasons, queueJobs, batches, letters]) m.reset();
+      for (const m of [notices, campaignState, paused, completed, hardRate, complaintRate, slowed, waiting, bounces, reasons, queueJobs, batches, letters]) m.reset();
       for (const [campaign, c] of counts) for (const [state, n] of Object.entries(c)) notices.set({ campaign: String(campaign), state }, n);
       for (const c of snap.campaigns) {
         for (const s of ['draft', 'running', 'paused', 'cancelled']) campaignState.set({ campaign: String(c.id), state: s }, c.state === s ? 1 : 0);
         if (c.state === 'paused') paused.set({ campaign: String(c.id), by: pausedKind(c.paused_by) }, 1);
         const n = counts.get(c.id);
         completed.set({ campaign: String(c.id) }, n && isCompleted(c.state, n) ? 1 : 0);
+        if (c.reputation) {
+          hardRate.set({ campaign: String(c.id) }, c.reputation.hardRate);
+          complaintRate.set({ campaign: String(c.id) }, c.reputation.complaintRate);
+          slowed.set({ campaign: String(c.id) }, c.state === 'running' && c.reputation.level === 'slowed' ? 1 : 0);
+        }
         waiting.set({ campaign: String(c.id), reason: 'no_vendor' }, c.vendor_id ? 0 : (n?.postal_queued ?? 0));
         waiting.set({ campaign: String(c.id), reason: 'address_invalid' }, n?.address_invalid ?? 0);
       }
