@@ -15,6 +15,7 @@ import type { Config } from '../config.ts';
 import type { Queues } from '../../queues/queues.ts';
 import { makePacingGate } from '../dispatch/pacing-gate.ts';
 import { acknowledgeReputation } from '../dispatch/reputation-store.ts';
+import { makeMxCheck } from '../channels/email/mx-check.ts';
 import { PermanentError } from '../domain/errors.ts';
 
 /** not_found when the campaign does not exist, conflict when the verb does not apply to its state. */
@@ -124,5 +125,6 @@ export async function cancelLeftovers(db: Db, id: number, pageSize = 5000): Prom
 export function steeringDeps(app: { db: Db; queues: Queues; redis: Redis; config: Config; clock: { now(): Date } }): RelayDeps & ReconcileDeps {
   const c = app.config;
   const pacing = makePacingGate({ db: app.db, redis: app.redis, keyPrefix: c.QUEUE_PREFIX, now: () => app.clock.now(), recheckMs: c.PACING_RECHECK_MS, slowHourlyCap: c.REPUTATION_SLOW_HOURLY });
-  return { db: app.db, queues: app.queues, redis: app.redis, clock: app.clock, confirmDeadlineMs: c.EMAIL_CONFIRM_DEADLINE_MS, brakes: { window: c.REPUTATION_WINDOW, warnHard: c.REPUTATION_WARN_HARD, pauseHard: c.REPUTATION_PAUSE_HARD, warnComplaint: c.REPUTATION_WARN_COMPLAINT, pauseComplaint: c.REPUTATION_PAUSE_COMPLAINT }, pageSize: c.RELAY_PAGE_SIZE, leaseMs: c.SEND_LEASE_MS, window: Math.max(c.RELAY_WINDOW, c.EMAIL_CHUNK_SIZE), chunkSize: c.EMAIL_CHUNK_SIZE, pacing };
+  const mxCheck = c.MX_CHECK === 'on' ? makeMxCheck({ servers: c.DNS_SERVERS, timeoutMs: c.MX_TIMEOUT_MS }) : undefined;
+  return { db: app.db, queues: app.queues, redis: app.redis, clock: app.clock, mxCheck, confirmDeadlineMs: c.EMAIL_CONFIRM_DEADLINE_MS, brakes: { window: c.REPUTATION_WINDOW, warnHard: c.REPUTATION_WARN_HARD, pauseHard: c.REPUTATION_PAUSE_HARD, warnComplaint: c.REPUTATION_WARN_COMPLAINT, pauseComplaint: c.REPUTATION_PAUSE_COMPLAINT }, pageSize: c.RELAY_PAGE_SIZE, leaseMs: c.SEND_LEASE_MS, window: Math.max(c.RELAY_WINDOW, c.EMAIL_CHUNK_SIZE), chunkSize: c.EMAIL_CHUNK_SIZE, pacing };
 }

@@ -64,6 +64,7 @@ export async function runDemo(o: DemoOptions): Promise<void> {
   const config = loadConfig(process.env, {
     SMTP_URL: sink.url, MAIL_TRANSPORT: 'smtp', LOG_FILE: logFile, BACKOFF_BASE_MS: '1000', BACKOFF_MAX_MS: '5000',
     RECONCILE_INTERVAL_MS: '5000', SEND_LEASE_MS: '30000', BOUNCE_SMTP_PORT: '0', BATCH_MAX_SIZE: '100000',
+    MX_CHECK: 'off', // made-up domains on a local sink: nothing to look up
   });
   const app = makeApp(config);
   let workers: Awaited<ReturnType<typeof startWorkers>> | null = null;

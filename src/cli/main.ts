@@ -33,9 +33,19 @@ program
     process.exitCode = r.status === 0 ? 0 : action === 'status' ? 3 : 1;
   });
 
-program.command('config').description('list every configuration key').action(async () => {
-  const { describeConfig } = await import('../config.ts');
-  for (const c of describeConfig()) console.log(`${c.key.padEnd(22)} ${c.description}${c.default ? ` (default: ${c.default})` : ''}`);
+program.command('config').description('list every configuration key; `config check`: does DNS publish the SPF, DKIM and DMARC records this setup needs').argument('[check]', 'check the sending domain\'s records').action(async (what?: string) => {
+  const { describeConfig, loadConfig } = await import('../config.ts');
+  if (what === undefined) {
+    for (const c of describeConfig()) console.log(`${c.key.padEnd(22)} ${c.description}${c.default ? ` (default: ${c.default})` : ''}`);
+    return;
+  }
+  if (what !== 'check') throw new UsageError(`config: unknown "${what}" (config, or config check)`);
+  const [{ checkAuthRecords }, { dkimFromConfig }, { domainOf }] = await Promise.all([import('../channels/email/auth-records.ts'), import('../channels/email/smtp.ts'), import('../channels/email/message.ts')]);
+  const c = loadConfig();
+  const checks = await checkAuthRecords({ fromDomain: domainOf(c.MAIL_FROM), bounceDomain: c.BOUNCE_DOMAIN, dkim: dkimFromConfig(c), servers: c.DNS_SERVERS, timeoutMs: c.MX_TIMEOUT_MS });
+  if (!c.DKIM_DOMAIN) checks.push({ check: 'DKIM', status: 'missing', detail: 'DKIM_DOMAIN is not set: notices go out unsigned (Gmail refuses unauthenticated bulk mail)' });
+  for (const x of checks) console.log(`${x.status === 'ok' ? 'ok ' : x.status === 'not_checked' ? '?  ' : 'NO '} ${x.check}: ${x.detail}`);
+  if (checks.some((x) => x.status === 'missing' || x.status === 'mismatch')) process.exitCode = 1;
 });
 
 program

@@ -3,9 +3,9 @@
 import type { Queryable } from '../db/pool.ts';
 
 /** takes: campaign, the last id of the page before, a page size; returns pending people by id with whether email can reach them. */
-export async function pendingPage(q: Queryable, campaignId: number, after: number, limit: number): Promise<Array<{ id: number; hasEmail: boolean; suppressed: boolean }>> {
+export async function pendingPage(q: Queryable, campaignId: number, after: number, limit: number): Promise<Array<{ id: number; hasEmail: boolean; suppressed: boolean; domain: string | null }>> {
   const { rows } = await q.query(
-    `select n.id, n.email_normalized is not null as "hasEmail", s.email_normalized is not null as suppressed
+    `select n.id, n.email_normalized is not null as "hasEmail", s.email_normalized is not null as suppressed, split_part(n.email_normalized, '@', 2) as domain
      from notices n left join suppressions s on s.email_normalized = n.email_normalized
      where n.campaign_id = $1 and n.state = 'pending' and n.id > $2
      order by n.id limit $3`,

@@ -17,6 +17,7 @@ import type { Redis } from 'ioredis';
 import type { Queues } from '../../queues/queues.ts';
 import { enqueueEmailChunks, enqueuePostal, type NoticeRef } from './enqueue.ts';
 import type { PacingGate } from './pacing-gate.ts';
+import type { MxCheck } from '../channels/email/mx-check.ts';
 import { makeHandOff } from './hand-off.ts';
 import { LOCK } from '../db/locks.ts';
 import { firstChannel } from '../domain/channel-plan.ts';
@@ -38,6 +39,8 @@ export interface RelayDeps {
   chunkSize: number;
   /** The send window and hourly cap: the relay adds no more than they allow. */
   pacing?: PacingGate;
+  /** Which recipient domains can receive mail at all (MX_CHECK); unset: not looked up. */
+  mxCheck?: MxCheck;
 }
 
 /** pending → queued / postal_queued, page by page, while the campaign runs; then a first window. */
@@ -50,10 +53,18 @@ export async function relayPending(d: RelayDeps, campaignId: number, onPage?: (p
     const page = await makeHandOff((refs) => enqueuePostal(d.queues, refs)).inTransaction(d.db, async (tx, toPost) => {
       const rows = await pendingPage(tx, campaignId, cursor, d.pageSize);
       if (!rows.length) return null;
+      // Each distinct domain once (cached for the whole launch): a domain that cannot receive mail
+      // sends its people to post now, not after a bounce.
+      const dead = new Set<string>();
+      if (d.mxCheck) {
+        const domains = [...new Set(rows.filter((p) => p.hasEmail && !p.suppressed && p.domain).map((p) => p.domain!))];
+        const verdicts = await Promise.all(domains.map((x) => d.mxCheck!.verdict(x)));
+        domains.forEach((x, i) => verdicts[i] === 'cannot_receive' && dead.add(x));
+      }
       const toEmail: number[] = [];
       const toLetter = new Map<string, number[]>();
       for (const p of rows) {
-        const plan = firstChannel(p);
+        const plan = firstChannel({ ...p, domainCannotReceive: p.domain !== null && dead.has(p.domain) });
         if (plan.channel === 'email') toEmail.push(p.id);
         else toLetter.set(plan.reason, [...(toLetter.get(plan.reason) ?? []), p.id]);
       }

@@ -13,13 +13,15 @@ export interface Reach {
   hasEmail: boolean;
   /** That address is on the suppression list (hard bounce, complaint, ops). */
   suppressed: boolean;
+  /** Its domain cannot receive mail (no MX, A or AAAA; or it does not exist). */
+  domainCannotReceive?: boolean;
 }
 
 export type Plan = { channel: 'email' } | { channel: 'postal'; reason: string };
 
 /** Why a channel cannot reach this person, or null when it can. */
 function cannotReach(channel: Channel, r: Reach): string | null {
-  if (channel === 'email') return !r.hasEmail ? 'no_email' : r.suppressed ? 'suppressed' : null;
+  if (channel === 'email') return !r.hasEmail ? 'no_email' : r.suppressed ? 'suppressed' : r.domainCannotReceive ? 'host_unknown' : null;
   return null; // a letter reaches everyone with an address; an unusable one is found when the letter is made
 }
 

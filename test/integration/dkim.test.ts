@@ -15,6 +15,8 @@ import { startWorkers } from '../../workers/runner.ts';
 import { launch, steeringDeps } from '../../src/campaigns/control.ts';
 import { dkimFromConfig } from '../../src/channels/email/smtp.ts';
 import { ConfigError } from '../../src/config.ts';
+import { noticeAsync } from '../support/cli.ts';
+import { startDnsServer } from '../support/dns-server.ts';
 
 const env = useEnvWithSink({ keep: true });
 
@@ -76,5 +78,36 @@ describe('DKIM', () => {
     expect(() => dkimFromConfig(c)).toThrow(ConfigError);
     expect(() => dkimFromConfig(c)).toThrow(/does not align with the From domain example\.com/);
     expect(dkimFromConfig({ ...c, DKIM_DOMAIN: '' })).toBeUndefined();
+  });
+
+  it('`notice config check` says which records the domain publishes, and which key does not match (exit 1)', async () => {
+    const { t } = env;
+    const key = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const other = generateKeyPairSync('rsa', { modulusLength: 2048 });
+    const file = path.join(t.tmp, 'check.pem');
+    const file2 = path.join(t.tmp, 'check2.pem');
+    writeFileSync(file, key.privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    writeFileSync(file2, other.privateKey.export({ type: 'pkcs8', format: 'pem' }));
+    const spki = (k: typeof key.publicKey) => k.export({ type: 'spki', format: 'der' }).toString('base64');
+    const dns = await startDnsServer({
+      'bounce.example.com': { TXT: ['v=spf1 ip4:192.0.2.0/24 -all'] },
+      's1._domainkey.example.com': { TXT: [`v=DKIM1; k=rsa; p=${spki(key.publicKey)}`] },
+      's2._domainkey.example.com': { TXT: [`v=DKIM1; k=rsa; p=${spki(key.publicKey)}`] }, // not the second file's key
+      '_dmarc.example.com': { TXT: ['v=DMARC1; p=quarantine'] },
+    });
+    try {
+      const base = { ...t.env, MAIL_FROM: 'X <notice@mail.example.com>', BOUNCE_DOMAIN: 'bounce.example.com', DKIM_DOMAIN: 'example.com', DKIM_SELECTOR: 's1', DKIM_PRIVATE_KEY_FILE: file, DNS_SERVERS: dns.server, MX_TIMEOUT_MS: '1000' };
+      const good = await noticeAsync(base, 'config', 'check');
+      expect(good.status, good.stdout + good.stderr).toBe(0);
+      expect(good.stdout).toContain('ok  SPF bounce.example.com: v=spf1 ip4:192.0.2.0/24 -all');
+      expect(good.stdout).toContain('ok  DKIM s1._domainkey.example.com: the published key is the one we sign with');
+      expect(good.stdout).toContain('ok  DMARC mail.example.com: v=DMARC1; p=quarantine (at _dmarc.example.com)');
+      const bad = await noticeAsync({ ...base, DKIM_SELECTOR_2: 's2', DKIM_PRIVATE_KEY_FILE_2: file2, BOUNCE_DOMAIN: 'nospf.example.com' }, 'config', 'check');
+      expect(bad.status).toBe(1);
+      expect(bad.stdout).toContain('NO  DKIM s2._domainkey.example.com: the published key is not the one in the key file');
+      expect(bad.stdout).toContain('NO  SPF nospf.example.com');
+    } finally {
+      await dns.close();
+    }
   });
 });

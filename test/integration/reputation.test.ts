@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../support/harness.ts';
 import { useEnvWithSink } from '../support/setup.ts';
-import { campaignWith, counts, person } from '../support/fixtures.ts';
+import { campaignWith, counts, person, writeCsv } from '../support/fixtures.ts';
 import { startWorkers } from '../../workers/runner.ts';
 import { launch, resume, steeringDeps } from '../../src/campaigns/control.ts';
 import { checkReputation } from '../../src/dispatch/reputation.ts';
@@ -13,6 +13,8 @@ import { recordBounce } from '../../src/bounces/bounce-store.ts';
 import { applyBounce } from '../../src/bounces/apply-bounce.ts';
 import { enqueueEmail, enqueuePostal } from '../../src/dispatch/enqueue.ts';
 import { getCampaign } from '../../src/db/campaign-store.ts';
+import { importCsv } from '../../src/intake/importer.ts';
+import { relayPending } from '../../src/dispatch/relay.ts';
 import type { App } from '../../src/app.ts';
 
 const env = useEnvWithSink();
@@ -32,10 +34,26 @@ async function sentCampaign(app: App, dir: string, dead: number, tag: string) {
 }
 
 describe('reputation brakes', () => {
-  it('12 % hard bounces pause the campaign with the figure; resume acknowledges it; worse pauses again', async () => {
+  it('a list with 12 % hard bounces slows, then pauses with the figure; resume acknowledges it; worse pauses again', async () => {
     const { t, sink } = env;
     const app = t.app({ SMTP_URL: sink.url });
-    const id = await sentCampaign(app, t.tmp, 6, 'pause');
+    const row = (i: number, dead: boolean) => person(i, dead ? `nouser${i}-pause@example.com` : `pause${i}@example.com`);
+    // The first 25: 2 dead (8 %): above the warning level, below the pause level.
+    const { id } = await campaignWith(app, t.tmp, Array.from({ length: 25 }, (_, i) => row(i + 1, i < 2)));
+    const workers = await startWorkers(app, { queues: ['email'], concurrency: 2, reconcile: false });
+    try {
+      await launch(steeringDeps(app), id);
+      await waitFor(async () => (await counts(app, id)).counts.sent === 23, { what: 'the first 23 sent' });
+      const [first] = await checkReputation(app.db, brakes, new Date(), id);
+      expect(first).toMatchObject({ level: 'slowed', sends: 25 });
+      expect((await counts(app, id)).state).toBe('running');
+      // The next 25 (4 more dead): 6 of the last 50, 12 %.
+      await importCsv(app.db, app.templates, { campaignId: id, file: writeCsv(t.tmp, 'more.csv', Array.from({ length: 25 }, (_, i) => row(i + 26, i < 4))), encoding: 'utf8' });
+      await relayPending(steeringDeps(app), id);
+      await waitFor(async () => (await counts(app, id)).counts.sent === 44, { what: 'all sent' });
+    } finally {
+      await workers.close();
+    }
     const [v] = await checkReputation(app.db, brakes, new Date(), id);
     expect(v).toMatchObject({ level: 'pause', sends: 50 });
     expect(v.hardRate).toBeCloseTo(0.12);

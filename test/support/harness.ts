@@ -44,6 +44,13 @@ export async function makeTestEnv(): Promise<TestEnv> {
     WORKER_LOCK_MS: '3000',
     SEND_LEASE_MS: '4000',
     THROTTLE_BACKOFF_MS: '200',
+    // Test lists are made with many dead addresses on purpose (20 % and more): the reputation
+    // brakes would slow and pause them as they would a real campaign. Off here; reputation.test.ts
+    // sets its own levels.
+    REPUTATION_WARN_HARD: '1',
+    REPUTATION_PAUSE_HARD: '1',
+    // No public DNS here: domains are not looked up unless a test serves its own (mx-check).
+    MX_CHECK: 'off',
   };
   const apps: App[] = [];
   const config = (overrides: Partial<Record<keyof Config, string>> = {}) => loadConfig({ ...process.env, ...env }, overrides);
