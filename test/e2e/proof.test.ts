@@ -218,6 +218,18 @@ describe('proof', () => {
     const pdf = await fetch(`${base}/announcements/${id}?format=pdf`);
     expect(pdf.headers.get('content-type')).toBe('application/pdf');
 
+    // Everyone accounted for: the dashboard shows the campaign completed.
+    const dash = await browser.newContext({ locale: 'ja-JP', viewport: { width: 1400, height: 900 } });
+    const dp = await dash.newPage();
+    await dp.goto(`${base}/signin?next=/dashboard`);
+    await dp.fill('#token', op);
+    await dp.click('button[type=submit]');
+    await dp.waitForURL(`${base}/dashboard`);
+    await dp.locator(`#campaign-${id} [data-state="completed"]`).waitFor();
+    expect(await dp.locator(`#campaign-${id} [data-state]`).textContent()).toBe('完了');
+    await dp.screenshot({ path: path.join(artifacts, 'dashboard-completed.png'), fullPage: true });
+    await dash.close();
+
     // Operators find people the way they ask; viewers see the state only; evidence is operator-only.
     const viewer = (await addOperator(app.db, 'proof-viewer', 'viewer')).token;
     const asViewer = await (await fetch(`${base}/api/v1/campaigns/${id}/people?code=${c.notice_code}`, { headers: { authorization: `Bearer ${viewer}` } })).json();
