@@ -4,10 +4,8 @@
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../support/harness.ts';
 import { useEnvWithSink } from '../support/setup.ts';
-import { campaignWith, counts, person } from '../support/fixtures.ts';
+import { campaignWith, counts, person, sendAll } from '../support/fixtures.ts';
 import { notice } from '../support/cli.ts';
-import { startWorkers } from '../../workers/runner.ts';
-import { launch, steeringDeps } from '../../src/campaigns/control.ts';
 import { recordBounce } from '../../src/bounces/bounce-store.ts';
 import { applyBounce } from '../../src/bounces/apply-bounce.ts';
 import { enqueueEmail, enqueuePostal } from '../../src/dispatch/enqueue.ts';
@@ -26,13 +24,7 @@ describe('campaigns that finish', () => {
       return text.split('\n').filter((l) => l.startsWith(name)).join('\n');
     };
     expect((await counts(app, id)).completed).toBe(false); // a draft is not completed
-    const workers = await startWorkers(app, { queues: ['email'], concurrency: 2 });
-    try {
-      await launch(steeringDeps(app), id);
-      await waitFor(async () => (await counts(app, id)).counts.sent === 6, { what: 'all sent' });
-    } finally {
-      await workers.close();
-    }
+    await sendAll(app, id, 6);
     const done = await counts(app, id);
     expect(done).toMatchObject({ state: 'running', completed: true });
     expect(formatStatus(done)).toContain('running (completed: everyone is accounted for)');

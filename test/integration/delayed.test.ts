@@ -3,11 +3,9 @@
 // the confirmation deadline they get a letter — at the deadline on the clock, not before, exactly
 // once — and a delivery that comes later is evidence only (no second letter, the ledger says both).
 import { describe, expect, it } from 'vitest';
-import { waitFor } from '../support/harness.ts';
 import { useEnvWithSink } from '../support/setup.ts';
-import { campaignWith, counts, person } from '../support/fixtures.ts';
-import { startWorkers } from '../../workers/runner.ts';
-import { launch, steeringDeps } from '../../src/campaigns/control.ts';
+import { campaignWith, counts, person, sendAll } from '../support/fixtures.ts';
+import { steeringDeps } from '../../src/campaigns/control.ts';
 import { recordBounce, type NewBounceEvent } from '../../src/bounces/bounce-store.ts';
 import { applyBounceEvent, type ApplyBounceDeps } from '../../src/bounces/apply-bounce.ts';
 import { enqueueEmail, enqueuePostal } from '../../src/dispatch/enqueue.ts';
@@ -35,13 +33,7 @@ describe('delayed mail', () => {
     const { t, sink } = env;
     const app = t.app({ SMTP_URL: sink.url, EMAIL_CONFIRM_DEADLINE_MS: String(48 * HOUR) });
     const { id } = await campaignWith(app, t.tmp, [person(1, 'slow@example.com'), person(2, 'later@example.com'), person(3, 'fine@example.com')]);
-    const workers = await startWorkers(app, { queues: ['email'], concurrency: 2 });
-    try {
-      await launch(steeringDeps(app), id);
-      await waitFor(async () => (await counts(app, id)).counts.sent === 3, { what: 'all sent' });
-    } finally {
-      await workers.close();
-    }
+    await sendAll(app, id, 3);
     const { rows } = await app.db.query('select id from notices where campaign_id = $1 order by id', [id]);
     const [slow, later] = rows.map((r) => Number(r.id));
     const apply = async (e: NewBounceEvent) => (await applyBounceEvent(deps(app), (await recordBounce(app.db, e))!)).outcome;
@@ -86,13 +78,7 @@ describe('delayed mail', () => {
     const app = t.app({ SMTP_URL: sink.url, EMAIL_CONFIRM_DEADLINE_MS: String(48 * HOUR) });
     const { id } = await campaignWith(app, t.tmp, [person(1, 'slow2@example.com')]);
     await setCampaignConfirmDeadline(app.db, id, 2 * HOUR, 'test');
-    const workers = await startWorkers(app, { queues: ['email'], concurrency: 1 });
-    try {
-      await launch(steeringDeps(app), id);
-      await waitFor(async () => (await counts(app, id)).counts.sent === 1, { what: 'sent' });
-    } finally {
-      await workers.close();
-    }
+    await sendAll(app, id, 1);
     const { rows: [p] } = await app.db.query('select id from notices where campaign_id = $1', [id]);
     expect((await applyBounceEvent(deps(app), (await recordBounce(app.db, delay(p.id)))!)).outcome).toBe('delayed');
     const realNow = Date.now();

@@ -8,11 +8,8 @@ import { createHash, generateKeyPairSync } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { authenticate } from 'mailauth';
-import { waitFor } from '../support/harness.ts';
 import { useEnvWithSink } from '../support/setup.ts';
-import { campaignWith, counts, person } from '../support/fixtures.ts';
-import { startWorkers } from '../../workers/runner.ts';
-import { launch, steeringDeps } from '../../src/campaigns/control.ts';
+import { campaignWith, person, sendAll } from '../support/fixtures.ts';
 import { dkimFromConfig } from '../../src/channels/email/smtp.ts';
 import { ConfigError } from '../../src/config.ts';
 import { noticeAsync } from '../support/cli.ts';
@@ -34,13 +31,7 @@ describe('DKIM', () => {
       DKIM_DOMAIN: 'example.com', DKIM_SELECTOR: 's2026', DKIM_PRIVATE_KEY_FILE: rsaFile, DKIM_SELECTOR_2: 's2027', DKIM_PRIVATE_KEY_FILE_2: edFile, FEEDBACK_ID_SENDER: 'examplestore',
     });
     const { id } = await campaignWith(app, t.tmp, [person(1, 'signed1@example.net'), person(2, 'signed2@example.net')]);
-    const workers = await startWorkers(app, { queues: ['email'], concurrency: 2 });
-    try {
-      await launch(steeringDeps(app), id);
-      await waitFor(async () => (await counts(app, id)).counts.sent === 2, { what: 'both sent' });
-    } finally {
-      await workers.close();
-    }
+    await sendAll(app, id, 2);
     // What the domain publishes, served to the verifier (no public DNS here).
     const spki = (k: typeof rsa.publicKey) => k.export({ type: 'spki', format: 'der' }).toString('base64');
     const records: Record<string, string[][]> = {

@@ -3,12 +3,9 @@
 // or says it takes no mail (null MX) get a letter at once (host_unknown) with no email attempt; a
 // domain with only an A record still receives; a lookup that fails (SERVFAIL) is no verdict.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { waitFor } from '../support/harness.ts';
 import { useEnvWithSink } from '../support/setup.ts';
-import { campaignWith, counts, person } from '../support/fixtures.ts';
+import { campaignWith, person, sendAll } from '../support/fixtures.ts';
 import { startDnsServer } from '../support/dns-server.ts';
-import { startWorkers } from '../../workers/runner.ts';
-import { launch, steeringDeps } from '../../src/campaigns/control.ts';
 import { ledgerOf } from '../../src/db/notice-store.ts';
 
 const env = useEnvWithSink();
@@ -29,13 +26,7 @@ describe('recipient domains that cannot receive mail', () => {
     const app = t.app({ SMTP_URL: sink.url, MX_CHECK: 'on', DNS_SERVERS: dns.server, MX_TIMEOUT_MS: '1000' });
     const emails = ['a@good.example', 'b@good.example', 'c@aonly.example', 'd@nx.example', 'e@nullmx.example', 'f@broken.example'];
     const { id } = await campaignWith(app, t.tmp, emails.map((e, i) => person(i + 1, e)));
-    const workers = await startWorkers(app, { queues: ['email'], concurrency: 2, reconcile: false });
-    try {
-      await launch(steeringDeps(app), id);
-      await waitFor(async () => (await counts(app, id)).counts.sent === 4, { what: 'four emailed' });
-    } finally {
-      await workers.close();
-    }
+    await sendAll(app, id, 4);
     const { rows } = await app.db.query('select id, email, state from notices where campaign_id = $1 order by id', [id]);
     const stateOf = Object.fromEntries(rows.map((r) => [r.email, r.state]));
     expect(stateOf).toEqual({ 'a@good.example': 'sent', 'b@good.example': 'sent', 'c@aonly.example': 'sent', 'd@nx.example': 'postal_queued', 'e@nullmx.example': 'postal_queued', 'f@broken.example': 'sent' });

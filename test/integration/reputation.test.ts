@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { waitFor } from '../support/harness.ts';
 import { useEnvWithSink } from '../support/setup.ts';
-import { campaignWith, counts, person, writeCsv } from '../support/fixtures.ts';
+import { campaignWith, counts, person, sendAll, writeCsv } from '../support/fixtures.ts';
 import { startWorkers } from '../../workers/runner.ts';
 import { launch, resume, steeringDeps } from '../../src/campaigns/control.ts';
 import { checkReputation } from '../../src/dispatch/reputation.ts';
@@ -23,13 +23,7 @@ const brakes = { window: 50, warnHard: 0.05, pauseHard: 0.1, warnComplaint: 0.00
 async function sentCampaign(app: App, dir: string, dead: number, tag: string) {
   // `nouser…` addresses are refused with 550 5.1.1 by the sink: hard at send time.
   const { id } = await campaignWith(app, dir, Array.from({ length: 50 }, (_, i) => person(i + 1, i < dead ? `nouser${i}-${tag}@example.com` : `${tag}${i}@example.com`)));
-  const workers = await startWorkers(app, { queues: ['email'], concurrency: 2, reconcile: false });
-  try {
-    await launch(steeringDeps(app), id);
-    await waitFor(async () => (await counts(app, id)).counts.sent === 50 - dead, { what: 'all sent' });
-  } finally {
-    await workers.close();
-  }
+  await sendAll(app, id, 50 - dead);
   return id;
 }
 

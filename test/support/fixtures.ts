@@ -1,4 +1,7 @@
 // Building campaigns and CSVs the way an operator would.
+import { startWorkers } from '../../workers/runner.ts';
+import { launch, steeringDeps } from '../../src/campaigns/control.ts';
+import { waitFor } from './harness.ts';
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -27,6 +30,17 @@ export async function campaignWith(app: App, dir: string, rows: string[]): Promi
   const file = writeCsv(dir, `c${c.id}.csv`, rows);
   const report = await importCsv(app.db, app.templates, { campaignId: c.id, file, encoding: 'utf8' });
   return { id: c.id, report };
+}
+
+/** Launch a campaign and send it with email workers in this process until `sent` people are sent; the workers stop after. */
+export async function sendAll(app: App, id: number, sent: number): Promise<void> {
+  const workers = await startWorkers(app, { queues: ['email'], concurrency: 2, reconcile: false });
+  try {
+    await launch(steeringDeps(app), id);
+    await waitFor(async () => (await counts(app, id)).counts.sent === sent, { what: `${sent} sent` });
+  } finally {
+    await workers.close();
+  }
 }
 
 export async function counts(app: App, id: number) {
