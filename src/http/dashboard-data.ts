@@ -23,6 +23,8 @@ export interface Funnel {
   cancelled: number;
   /** Emails the receiving server has delayed: not notified yet. */
   delayed: number;
+  /** Of the emailed, those whose delivery to the mailbox was confirmed (DSN, SES). */
+  delivered: number;
 }
 
 export function funnelOf(c: StateCounts, bounced: number): Funnel {
@@ -31,6 +33,7 @@ export function funnelOf(c: StateCounts, bounced: number): Funnel {
     imported: total,
     emailed: c.sent + c.delivered,
     delayed: c.delayed,
+    delivered: c.delivered,
     bounced,
     toPost: c.postal_queued + c.address_invalid + c.batched + c.printed + c.mailed + c.returned + c.unreachable,
     printed: c.printed + c.mailed + c.returned + c.unreachable,

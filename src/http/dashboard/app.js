@@ -9,7 +9,7 @@ const T = {
     state: { draft: '下書き', running: '配信中', paused: '一時停止', cancelled: '中止', completed: '完了' },
     pausedBy: '{by} が一時停止: {reason}',
     funnel: '進捗', rate: '送信レート (通/秒, 直近1時間)', depth: 'キューの深さ (直近1時間)', reasons: '理由別', waiting: '待機中', bounces: 'バウンス',
-    stage: { imported: '取り込み', emailed: 'メール送信済み', delayed: '配送遅延（未通知）', bounced: 'バウンス', toPost: '郵送へ', printed: '印刷済み', mailed: '郵送済み', unreachable: '到達不能', needsReview: '要確認', cancelled: '中止' },
+    stage: { imported: '取り込み', emailed: 'メール送信済み', delivered: '配達確認済み', delayed: '配送遅延（未通知）', bounced: 'バウンス', toPost: '郵送へ', printed: '印刷済み', mailed: '郵送済み', unreachable: '到達不能', needsReview: '要確認', cancelled: '中止' },
     deadline: '報告期限まで', daysLeft: 'あと {n} 日', overdue: '{n} 日超過', due: '期限 {due}（発覚 {from}、{basis}）', basis: { unauthorized_access: '不正アクセス: 60日', other: '30日' }, noDeadline: '発覚日未設定',
     why: {
       delayed: '{n} 通: 受信側で配送遅延（期限までに結果がなければ郵送）', not_launched: '{n} 人: 未開始（launch で開始）', paused: '{n} 通: 一時停止中', no_vendor: '{n} 通: 印刷業者が未指定',
@@ -35,7 +35,7 @@ const T = {
     state: { draft: 'draft', running: 'running', paused: 'paused', cancelled: 'cancelled', completed: 'completed' },
     pausedBy: 'paused by {by}: {reason}',
     funnel: 'Funnel', rate: 'Send rate (emails/s, last hour)', depth: 'Queue depth (last hour)', reasons: 'By reason', waiting: 'Waiting', bounces: 'Bounces',
-    stage: { imported: 'imported', emailed: 'emailed', delayed: 'delayed (not notified)', bounced: 'bounced', toPost: 'to post', printed: 'printed', mailed: 'mailed', unreachable: 'unreachable', needsReview: 'needs review', cancelled: 'cancelled' },
+    stage: { imported: 'imported', emailed: 'emailed', delivered: 'delivery confirmed', delayed: 'delayed (not notified)', bounced: 'bounced', toPost: 'to post', printed: 'printed', mailed: 'mailed', unreachable: 'unreachable', needsReview: 'needs review', cancelled: 'cancelled' },
     deadline: 'Report deadline', daysLeft: '{n} days left', overdue: '{n} days overdue', due: 'due {due} (discovered {from}, {basis})', basis: { unauthorized_access: 'unauthorised access: 60 days', other: '30 days' }, noDeadline: 'discovery date not set',
     why: {
       delayed: '{n} emails: delayed by the receiving server (a letter goes if no final answer by the deadline)', not_launched: '{n} people: not launched yet', paused: '{n} emails: campaign paused', no_vendor: '{n} letters: no printing vendor named',
@@ -115,7 +115,7 @@ function renderCampaign(card, c, t) {
   // Funnel
   const funnel = el('div', { class: 'funnel', 'data-role': 'funnel' }, el('h3', { text: t.funnel }));
   const max = Math.max(1, c.funnel.imported);
-  for (const [k, cls] of [['imported', ''], ['emailed', ''], ['delayed', 'bad'], ['bounced', 'bad'], ['toPost', 'post'], ['printed', 'post'], ['mailed', 'post'], ['unreachable', 'bad'], ['needsReview', 'bad'], ['cancelled', 'bad']]) {
+  for (const [k, cls] of [['imported', ''], ['emailed', ''], ['delivered', ''], ['delayed', 'bad'], ['bounced', 'bad'], ['toPost', 'post'], ['printed', 'post'], ['mailed', 'post'], ['unreachable', 'bad'], ['needsReview', 'bad'], ['cancelled', 'bad']]) {
     const n = c.funnel[k];
     const bar = el('div', { class: 'bar' }, el('span', { style: `width:${Math.min(100, (100 * n) / max).toFixed(1)}%` }));
     funnel.append(el('div', { class: `row ${cls}`, 'data-stage': k }, el('span', { text: t.stage[k] }), bar, el('span', { class: 'n', 'data-count': String(n), text: num(n) })));
