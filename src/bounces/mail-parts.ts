@@ -28,6 +28,14 @@ export async function toMailParts(raw: Buffer | string): Promise<MailParts> {
   // give the domain those reports back as parts.
   const dsn = /^(Reporting-MTA|Final-Recipient|Original-Recipient|Arrival-Date):/im.exec(text);
   if (dsn && !parts.some((p) => p.contentType === 'message/delivery-status')) parts.push({ contentType: 'message/delivery-status', content: text.slice(dsn.index) });
+  // A bounce forwarded by a person, inside a message/rfc822 part or quoted ("> Final-Recipient:"):
+  // the inner report is the one (its Final-Recipient, its status).
+  if (!parts.some((p) => p.contentType === 'message/delivery-status')) {
+    const inner = parts.find((p) => p.contentType === 'message/rfc822' && /^Final-Recipient:/im.test(p.content));
+    const quoted = /^>[ \t]?(Reporting-MTA|Final-Recipient):/im.exec(text);
+    if (inner) parts.push({ contentType: 'message/delivery-status', content: inner.content.slice(/^(Reporting-MTA|Final-Recipient|Original-Recipient):/im.exec(inner.content)!.index) });
+    else if (quoted) parts.push({ contentType: 'message/delivery-status', content: text.slice(quoted.index).replace(/^>[ \t]?/gm, '') });
+  }
   const arf = /^Feedback-Type:/im.exec(text);
   if (arf && !parts.some((p) => p.contentType === 'message/feedback-report')) parts.push({ contentType: 'message/feedback-report', content: text.slice(arf.index) });
   return { headers, text, parts };

@@ -15,6 +15,7 @@ import type { Config } from '../config.ts';
 import type { Queryable } from '../db/pool.ts';
 import type { Queues } from '../../queues/queues.ts';
 import { makeBounceAcceptor } from './accept-bounce.ts';
+import { getNotice } from '../db/notice-store.ts';
 
 export interface ReceiverDeps {
   host: string;
@@ -26,6 +27,11 @@ export interface ReceiverDeps {
   log: Logger;
   maxBytes?: number;
   limits?: Partial<ReceiverLimits>;
+  /**
+   * The address a notice was sent to: the VERP address names the notice, so a report that names
+   * nobody (an AOL screen name) or somebody else (a forwarding address) is still about it.
+   */
+  addressOf?: (noticeId: number) => Promise<string | null>;
 }
 
 /** What one sender may take of the receiver: it faces the internet on an MX host. */
@@ -98,18 +104,20 @@ export async function startBounceReceiver(d: ReceiverDeps): Promise<BounceReceiv
         }
         const raw = Buffer.concat(chunks);
         try {
-          const report = analyzeBounce(await toMailParts(raw), (a) => a.toLowerCase().endsWith(`@${d.bounceDomain.toLowerCase()}`));
+          const parts = await toMailParts(raw);
+          const own = (a: string) => a.toLowerCase().endsWith(`@${d.bounceDomain.toLowerCase()}`);
           const digest = createHash('sha256').update(raw).digest('hex').slice(0, 32);
           for (const rcpt of session.envelope.rcptTo) {
             const noticeId = parseVerp(d.verpSecret, d.bounceDomain, rcpt.address);
             if (noticeId === null) continue;
+            const report = analyzeBounce(parts, own, { expected: (await d.addressOf?.(noticeId)) ?? null });
             // One message to one VERP address speaks of one notice (we send one recipient per
             // message): its first recipient that failed decides, else its first.
             const r = report.recipients.find((x) => REASONS[x.reason].route !== 'ignore') ?? report.recipients[0];
             const fresh = await d.accept({ noticeId, source: 'dsn', class: r.class, reason: r.reason, action: r.action, status: r.status, diagnostic: r.diagnostic, reportingMta: r.reportingMta ?? null, dedupeKey: `dsn:${digest}:${noticeId}` });
             if (fresh) stats.accepted++;
             else stats.duplicates++;
-            d.log.info({ noticeId, class: r.class, reason: r.reason, status: r.status, kind: report.kind }, 'bounce received');
+            d.log.info({ noticeId, class: r.class, reason: r.reason, status: r.status, kind: report.kind, addressFrom: r.addressFrom ?? null }, 'bounce received');
           }
           cb();
         } catch (err) {
@@ -140,5 +148,8 @@ export async function startBounceReceiver(d: ReceiverDeps): Promise<BounceReceiv
 /** `notice receive`: the receiver with the app's settings, recording into PostgreSQL and queueing. */
 export function startReceiverFor(app: { config: Config; log: Logger; db: Queryable; queues: Queues }, port = app.config.BOUNCE_SMTP_PORT): Promise<BounceReceiver> {
   const c = app.config;
-  return startBounceReceiver({ host: c.BOUNCE_SMTP_HOST, port, verpSecret: c.VERP_SECRET, bounceDomain: c.BOUNCE_DOMAIN, accept: makeBounceAcceptor(app), log: app.log.child({ component: 'bounce-receiver' }) });
+  return startBounceReceiver({
+    host: c.BOUNCE_SMTP_HOST, port, verpSecret: c.VERP_SECRET, bounceDomain: c.BOUNCE_DOMAIN, accept: makeBounceAcceptor(app), log: app.log.child({ component: 'bounce-receiver' }),
+    addressOf: async (id) => (await getNotice(app.db, id))?.email ?? null,
+  });
 }

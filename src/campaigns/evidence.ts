@@ -20,7 +20,7 @@ export class EvidenceError extends PermanentError {
 }
 
 /** How far the email is known to have got (the last that is true), or the letter. */
-export type EvidenceLevel = 'none' | 'accepted_by_our_relay' | 'email_delayed' | 'relayed_to_recipient_server' | 'delivered' | 'letter_mailed' | 'letter_returned' | 'public_announcement';
+export type EvidenceLevel = 'none' | 'accepted_by_our_relay' | 'email_delayed' | 'relayed_to_recipient_server' | 'auto_reply_from_mailbox' | 'delivered' | 'letter_mailed' | 'letter_returned' | 'public_announcement';
 
 export const CHAIN_RULE = "hash = sha256(prev_hash || the UTF-8 of: n1, id, notice_id, campaign_id, at (UTC, microseconds), from_state or \\N, to_state, channel or \\N, detail (PostgreSQL jsonb text), joined by U+001F); the first row's prev_hash is 32 zero bytes";
 
@@ -45,6 +45,8 @@ function levelOf(state: NoticeState, ledger: Evidence['ledger'], covered: boolea
   if (state === 'returned' || state === 'unreachable') return 'letter_returned';
   if (state === 'mailed') return 'letter_mailed';
   if (state === 'delivered') return 'delivered';
+  // An out-of-office reply or a challenge-response from the person's mail system: it arrived.
+  if ((state === 'sent' || state === 'delayed') && ledger.some((e) => e.detail.note === 'auto_reply' || e.detail.note === 'challenge')) return 'auto_reply_from_mailbox';
   if (state === 'delayed') return 'email_delayed';
   if (state === 'sent' && ledger.some((e) => e.detail.note === 'relayed')) return 'relayed_to_recipient_server';
   if (ledger.some((e) => e.to_state === 'sent')) return 'accepted_by_our_relay';

@@ -21,8 +21,11 @@ export const REPORT_COLUMNS = [
  */
 export const EVIDENCE_LEVEL_SQL = `case n.state
   when 'delivered' then 'delivered'
-  when 'delayed' then 'email_delayed'
-  when 'sent' then case when exists (select 1 from notice_events e where e.notice_id = n.id and e.detail->>'note' = 'relayed') then 'relayed_to_recipient_server' else 'accepted_by_our_relay' end
+  when 'delayed' then case when exists (select 1 from notice_events e where e.notice_id = n.id and e.detail->>'note' in ('auto_reply', 'challenge')) then 'auto_reply_from_mailbox' else 'email_delayed' end
+  when 'sent' then case
+    when exists (select 1 from notice_events e where e.notice_id = n.id and e.detail->>'note' in ('auto_reply', 'challenge')) then 'auto_reply_from_mailbox'
+    when exists (select 1 from notice_events e where e.notice_id = n.id and e.detail->>'note' = 'relayed') then 'relayed_to_recipient_server'
+    else 'accepted_by_our_relay' end
   when 'mailed' then 'letter_mailed'
   when 'returned' then 'letter_returned'
   when 'unreachable' then case when exists (select 1 from notice_events e where e.notice_id = n.id and e.detail->>'covered_by' = 'public_announcement') then 'public_announcement' else 'letter_returned' end

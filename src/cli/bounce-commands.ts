@@ -33,7 +33,8 @@ export function addBounceCommands(program: Command): void {
     .description('what the bounce parser makes of messages, per recipient: one file in words, or many files / a maildir as one JSON line per message')
     .argument('<files...>', 'messages (.eml) or directories of them (a maildir)')
     .option('--json', 'JSON (one line per message)')
-    .action(async (args: string[], o: { json?: boolean }) => {
+    .option('--to <address>', 'the address the bounced notice was sent to (what its VERP address tells the receiver): used when the report names nobody or somebody else')
+    .action(async (args: string[], o: { json?: boolean; to?: string }) => {
       const [{ loadConfig }, { analyzeBounce }, { REASONS }, { toMailParts }] = await Promise.all([
         import('../config.ts'), import('../domain/bounce.ts'), import('../domain/bounce-rules.ts'), import('../bounces/mail-parts.ts'),
       ]);
@@ -42,14 +43,15 @@ export function addBounceCommands(program: Command): void {
       const files = await messageFiles(args);
       const many = files.length > 1 || args.some((a) => !a.endsWith('.eml') && files.length !== 1);
       for (const file of files) {
-        const report = analyzeBounce(await toMailParts(await readFile(file)), own);
+        const report = analyzeBounce(await toMailParts(await readFile(file)), own, { expected: o.to ?? null });
         if (o.json || many) {
           console.log(JSON.stringify({ file, kind: report.kind, noticeId: report.noticeId, recipients: report.recipients.map((r) => ({ ...r, route: REASONS[r.reason].route })) }));
           continue;
         }
         const lines = [`${file}: ${report.kind}${report.noticeId ? ` (X-Notice-Id ${report.noticeId})` : ''}`];
         for (const r of report.recipients) {
-          lines.push(`  ${r.address ?? '(no recipient)'}  action=${r.action ?? '-'}  status=${r.status ?? '-'}  class=${r.class}  reason=${r.reason}  route=${REASONS[r.reason].route}`, `    ${r.diagnostic ?? ''}`);
+          const from = r.addressFrom === 'verp' ? `  (from the VERP address; the report named ${r.named ?? 'nobody'})` : '';
+          lines.push(`  ${r.address ?? '(no recipient)'}${from}  action=${r.action ?? '-'}  status=${r.status ?? '-'}  class=${r.class}  reason=${r.reason}  route=${REASONS[r.reason].route}`, `    ${r.diagnostic ?? ''}`);
         }
         console.log(lines.join('\n'));
       }

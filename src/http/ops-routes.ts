@@ -306,7 +306,7 @@ export function registerOpsRoutes(server: FastifyInstance, app: App): void {
       response: {
         200: z.object({
           id: z.number(), campaign_id: z.number(), customer_id: z.string(), state: z.string(), channel: z.string().nullable(), attempts: z.number(),
-          evidence_level: z.string().describe('accepted_by_our_relay < relayed_to_recipient_server < delivered; email_delayed; letter_mailed, letter_returned, public_announcement; none'),
+          evidence_level: z.string().describe('accepted_by_our_relay < relayed_to_recipient_server < auto_reply_from_mailbox < delivered; email_delayed; letter_mailed, letter_returned, public_announcement; none'),
           events: z.array(z.object({ at: z.string(), from_state: z.string().nullable(), to_state: z.string(), detail: z.unknown() })),
         }),
         ...errors,
