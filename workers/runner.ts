@@ -23,7 +23,7 @@ import { applyBounceEvent } from '../src/bounces/apply-bounce.ts';
 import { unappliedBounces } from '../src/bounces/bounce-store.ts';
 import { batchesDue } from '../src/channels/post/batch-store.ts';
 import { closeBatch } from '../src/channels/post/close-batch.ts';
-import { routePostal } from '../src/channels/post/route-postal.ts';
+import { routePostal, windowFit } from '../src/channels/post/route-postal.ts';
 import { beat, leave, pruneWorkers } from '../src/db/worker-store.ts';
 
 export interface RunningWorkers {
@@ -117,7 +117,7 @@ export async function startWorkers(app: App, opts: WorkerOptions = {}): Promise<
     }));
   }
   if (names.includes('postal')) {
-    workers.push(makePostalWorker({ ...common, route: (id) => routePostal(app.db, id, c.BATCH_MAX_SIZE), onFull: closeDue, noVendorRetryMs: 600_000 }));
+    workers.push(makePostalWorker({ ...common, route: (id) => routePostal(app.db, id, c.BATCH_MAX_SIZE, { fits: windowFit(app.db, c.PDF_FONT) }), onFull: closeDue, noVendorRetryMs: 600_000 }));
   }
   if (names.includes('print')) {
     workers.push(makePrintWorker({ ...common, close: (id) => closeBatch({ db: app.db, templates: app.templates, fontPath: c.PDF_FONT, returnAddress: c.RETURN_ADDRESS, clock: app.clock }, id) }));

@@ -2,7 +2,7 @@
 import type { Db } from '../db/pool.ts';
 import { withTransaction } from '../db/pool.ts';
 import { createCampaign, noteCampaignEvent, setCampaignDeadline, setCampaignPacing, setCampaignVendor } from '../db/campaign-store.ts';
-import { headerProblems, parseTemplateSet, TemplateError } from '../domain/template.ts';
+import { headerProblems, letterheadProblems, parseTemplateSet, TemplateError } from '../domain/template.ts';
 import { readTemplateDir, saveTemplateVersion } from '../db/template-store.ts';
 
 export interface CreatedCampaign {
@@ -38,6 +38,8 @@ export async function createCampaignFromFiles(db: Db, name: string, files: Reado
     throw err;
   }
   if (header.length) throw new TemplateError(header);
+  const letterhead = letterheadProblems(set);
+  if (letterhead.length) throw new TemplateError(letterhead);
   const { id, version } = await withTransaction(db, async (tx) => {
     const version = await saveTemplateVersion(tx, files);
     const id = await createCampaign(tx, name, version, extraVars);

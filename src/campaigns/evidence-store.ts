@@ -48,7 +48,7 @@ export async function reportsFor(db: Queryable, noticeId: number) {
 /** takes: a notice; returns each letter made for it: batch, mailing, seq, its sha256, the batch's files and vendor, and what the vendor reported. */
 export async function lettersFor(db: Queryable, noticeId: number) {
   const { rows } = await db.query(
-    `select bi.batch_id::int, bi.mailing, bi.seq, bi.letter_sha256, b.status as batch_status, b.closed_at, b.printed_at, b.mailed_at, v.name as vendor,
+    `select bi.batch_id::int, bi.mailing, bi.seq, bi.letter_sha256, bi.tracking_number, (select c.letter_classes->>n.segment from notices n join campaigns c on c.id = n.campaign_id where n.id = bi.notice_id) as letter_class, b.status as batch_status, b.closed_at, b.printed_at, b.mailed_at, v.name as vendor,
             coalesce((select jsonb_agg(jsonb_build_object('name', f->>'name', 'sha256', f->>'sha256')) from jsonb_array_elements(b.manifest->'files') f), '[]') as files,
             (select jsonb_agg(jsonb_build_object('at', e.at, 'action', e.action) order by e.id) from batch_events e where e.batch_id = b.id) as batch_ledger
      from batch_items bi join batches b on b.id = bi.batch_id left join vendors v on v.id = b.vendor_id where bi.notice_id = $1 order by bi.mailing`,

@@ -33,7 +33,7 @@ export interface Evidence {
   import: { import_run_id: number | null; file_name: string | null; file_sha256: string | null; line: number | null; imported_at: string; imported_by: string | null };
   email: { template_version: string | null; message_id: string | null; message_sha256: string | null; provider_message_id: string | null; sent_at: string | null; attempts: Array<{ at: string; attempt: unknown; outcome: string; reply: unknown }> };
   reports: Array<{ received_at: string; source: string; class: string; reason: string | null; action: string | null; status: string | null; diagnostic: string | null; reporting_mta: string | null; outcome: string | null }>;
-  letters: Array<{ batch_id: number; mailing: number; seq: number | null; letter_sha256: string | null; vendor: string | null; batch_files: Array<{ name: string; sha256: string }>; printed_at: string | null; mailed_at: string | null; vendor_ledger: Array<{ at: string; action: string }> }>;
+  letters: Array<{ batch_id: number; mailing: number; seq: number | null; letter_sha256: string | null; letter_class: string; tracking_number: string | null; vendor: string | null; batch_files: Array<{ name: string; sha256: string }>; printed_at: string | null; mailed_at: string | null; vendor_ledger: Array<{ at: string; action: string }> }>;
   ledger: Array<{ id: number; at: string; from_state: string | null; to_state: string; channel: string | null; detail: Record<string, unknown>; prev_hash: string; hash: string }>;
   chain: { rows: number; head: string | null; rule: string };
 }
@@ -79,7 +79,7 @@ export async function evidenceOf(db: Db, noticeId: number, now = new Date()): Pr
     },
     reports: reports.map((r) => ({ ...r, received_at: iso(r.received_at)!, applied_at: undefined })),
     letters: letters.map((l) => ({
-      batch_id: l.batch_id, mailing: l.mailing, seq: l.seq, letter_sha256: l.letter_sha256, vendor: l.vendor, batch_files: l.files,
+      batch_id: l.batch_id, mailing: l.mailing, seq: l.seq, letter_sha256: l.letter_sha256, letter_class: l.tracking_number ? '特定記録' : (l.letter_class ?? '普通'), tracking_number: l.tracking_number ?? null, vendor: l.vendor, batch_files: l.files,
       printed_at: iso(l.printed_at), mailed_at: l.mailed_at ? String(l.mailed_at).slice(0, 10) : null,
       vendor_ledger: ((l.batch_ledger ?? []) as Array<{ at: string; action: string }>).map((e) => ({ at: iso(e.at)!, action: e.action })),
     })),
@@ -145,7 +145,7 @@ export async function evidencePdf(e: Evidence, o: { fontPath: string; organisati
   for (const r of e.reports) kv('報告 / Report', `${r.received_at} ${r.source} ${r.action ?? r.class} ${r.status ?? ''} ${r.reporting_mta ? `by ${r.reporting_mta}` : ''} ${(r.diagnostic ?? '').slice(0, 90)}`);
   for (const l of e.letters) {
     const pdf = l.batch_files.find((f) => f.name === 'letters.pdf');
-    kv('郵送 / Letter', `batch ${l.batch_id} no. ${l.seq ?? '?'} (mailing ${l.mailing}), ${l.vendor ?? 'vendor ?'}; printed ${l.printed_at ?? '—'}, mailed ${l.mailed_at ?? '—'}; letter sha256 ${l.letter_sha256 ?? '—'}${pdf ? `; letters.pdf sha256 ${pdf.sha256}` : ''}`);
+    kv('郵送 / Letter', `batch ${l.batch_id} no. ${l.seq ?? '?'} (mailing ${l.mailing}), ${l.letter_class}${l.tracking_number ? ` ${l.tracking_number}` : ''}, ${l.vendor ?? 'vendor ?'}; printed ${l.printed_at ?? '—'}, mailed ${l.mailed_at ?? '—'}; letter sha256 ${l.letter_sha256 ?? '—'}${pdf ? `; letters.pdf sha256 ${pdf.sha256}` : ''}`);
   }
   doc.moveDown(0.6).fontSize(10).text('記録 / Ledger', 48);
   doc.moveDown(0.2);

@@ -81,7 +81,7 @@ export async function testSend(db: Db, templates: TemplateCache, transport: Mail
   const set = await templates.get(c.template_version, c.extra_vars);
   if (!set.variants.has(`${o.segment}.${o.locale}`)) throw new PreviewError(`no template variant ${o.segment}.${o.locale} (there are: ${[...set.variants.keys()].join(', ')})`, 'invalid');
   const extra = Object.fromEntries(c.extra_vars.map((v) => [v, `(${v})`]));
-  const vars = templateVariables({ ...SAMPLE, extra, email: o.to, locale: o.locale, segment: o.segment }, c.name);
+  const vars = templateVariables({ ...SAMPLE, extra, email: o.to, locale: o.locale, segment: o.segment }, c.name, set.letterhead);
   const r = renderVariant(set, o.segment, o.locale, vars);
   const messageId = `<test-${campaignId}-${Date.now()}@${settings.bounceDomain}>`;
   const sent = await transport.send({

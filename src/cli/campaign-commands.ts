@@ -100,6 +100,27 @@ export function addCampaignCommands(program: Command): void {
     );
 
   campaign
+    .command('letter-class')
+    .description('how each segment\'s letters are sent: 普通 (ordinary, the default) or 特定記録 (recorded; the vendor reports a tracking number per letter)')
+    .argument('<campaign>', 'campaign id', positiveInt)
+    .argument('<classes...>', 'segment=普通 or segment=特定記録, e.g. card=特定記録')
+    .action((id: number, pairs: string[]) =>
+      withApp(async (app) => {
+        const { getCampaign, setLetterClasses } = await import('../db/campaign-store.ts');
+        const c = await getCampaign(app.db, id);
+        if (!c) throw new UsageError(`campaign ${id} does not exist`);
+        const classes: Record<string, string> = { ...c.letter_classes };
+        for (const p of pairs) {
+          const m = /^([a-z0-9_-]+)=(普通|特定記録)$/.exec(p);
+          if (!m) throw new UsageError(`"${p}": give segment=普通 or segment=特定記録`);
+          classes[m[1]] = m[2];
+        }
+        await setLetterClasses(app.db, id, classes, cliActor().actor);
+        console.log(`campaign ${id}: ${Object.entries(classes).map(([k, v]) => `${k} ${v}`).join(', ')} (from the next batch on)`);
+      }),
+    );
+
+  campaign
     .command('deadline')
     .description('set when the incident was discovered and why: the legal reporting deadline on status and the dashboard')
     .argument('<campaign>', 'campaign id', positiveInt)

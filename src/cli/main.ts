@@ -37,6 +37,9 @@ program.command('config').description('list every configuration key; `config che
   const { describeConfig, loadConfig } = await import('../config.ts');
   if (what === undefined) {
     for (const c of describeConfig()) console.log(`${c.key.padEnd(22)} ${c.description}${c.default ? ` (default: ${c.default})` : ''}`);
+    const { postalDataVersion } = await import('../channels/post/postal-data.ts');
+    const v = postalDataVersion();
+    console.log(`\npostal-code data: ${v.source}, ${v.data_date} (commit ${v.commit.slice(0, 12)}): ${v.rows} rows, ${v.business_offices} business offices (data/postal; rebuild: node scripts/build-postal-data.mjs)`);
     return;
   }
   if (what !== 'check') throw new UsageError(`config: unknown "${what}" (config, or config check)`);

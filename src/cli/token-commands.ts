@@ -100,4 +100,26 @@ export function addTokenCommands(program: Command): void {
       }),
     );
   addLifecycle(vendor, 'vendors', 'vendor', 'Hand the new token to the vendor now.');
+  vendor
+    .command('window')
+    .description('the envelope window this vendor\'s letters must fit, in mm from the sheet\'s top-left corner as it sits in the envelope (default: 長形3号, left 20, top 13, 90 × 45)')
+    .argument('<name>', 'vendor name')
+    .option('--left <mm>', 'left edge', Number)
+    .option('--top <mm>', 'top edge', Number)
+    .option('--width <mm>', 'width', Number)
+    .option('--height <mm>', 'height', Number)
+    .option('--default', 'back to the default window')
+    .action((name: string, o: { left?: number; top?: number; width?: number; height?: number; default?: boolean }) =>
+      withApp(async (app) => {
+        const { setVendorWindow, vendorByName } = await import('../channels/post/vendor-store.ts');
+        const { DEFAULT_WINDOW_MM, windowProblems } = await import('../channels/post/pdf-letters.ts');
+        const v = await vendorByName(app.db, name);
+        if (!v) throw new UsageError(`no vendor "${name}"`);
+        const w = o.default ? null : { left: o.left ?? DEFAULT_WINDOW_MM.left, top: o.top ?? DEFAULT_WINDOW_MM.top, width: o.width ?? DEFAULT_WINDOW_MM.width, height: o.height ?? DEFAULT_WINDOW_MM.height };
+        const problems = w ? windowProblems(w) : [];
+        if (problems.length) throw new UsageError(problems.join('; '));
+        await setVendorWindow(app.db, v.id, w);
+        say(`vendor "${name}": letters fit the window ${JSON.stringify(w ?? DEFAULT_WINDOW_MM)} (mm) from the next batch on`);
+      }),
+    );
 }

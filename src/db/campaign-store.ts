@@ -25,6 +25,8 @@ export interface CampaignRow {
   relay_cursor: number;
   /** The reputation brakes' last verdict (level, rates, why). */
   reputation: { level: 'ok' | 'slowed' | 'pause'; hardRate: number; complaintRate: number; sends: number; why: string | null; at: string } | null;
+  /** Letter class per segment (普通, 特定記録); a segment not named is 普通. */
+  letter_classes: Record<string, string>;
   /** What an operator acknowledged by resuming after a reputation pause. */
   reputation_ack: { hardRate: number; complaintRate: number } | null;
   /** Per campaign; null: EMAIL_CONFIRM_DEADLINE_MS. */
@@ -175,4 +177,10 @@ export async function listCampaigns(db: Queryable, limit: number): Promise<Array
 export async function campaignEvents(db: Queryable, id: number): Promise<Array<{ at: Date; verb: string; from_state: string; to_state: string; actor: string; reason: string | null }>> {
   const { rows } = await db.query('select at, verb, from_state, to_state, actor, reason from campaign_events where campaign_id = $1 order by id', [id]);
   return rows;
+}
+
+/** takes: campaign, segment → letter class (普通 | 特定記録); noted in the campaign ledger. */
+export async function setLetterClasses(db: Queryable, id: number, classes: Record<string, string>, actor: string): Promise<void> {
+  await db.query(`update campaigns set letter_classes = $2, updated_at = now() where id = $1`, [id, JSON.stringify(classes)]);
+  await noteCampaignEvent(db, id, 'set_letter_classes', actor, JSON.stringify(classes));
 }

@@ -19,7 +19,37 @@ export interface TemplateVariant {
   letter: string;
 }
 
+/**
+ * The campaign's letterhead (letterhead.json in the template set): who writes, how the letter is
+ * dated, its title, and the contact desk every letter and email points to.
+ */
+export interface Letterhead {
+  company: string;
+  /** The representative's title and name: 代表取締役社長 山田 一郎. */
+  representative: string;
+  /** The company's postal address, one line. */
+  address: string;
+  /** 西暦 (2026年12月2日) or 和暦 (令和8年12月2日). */
+  date_style: 'seireki' | 'wareki';
+  /** The letter's title (件名), by locale. */
+  title: Record<string, string>;
+  contact: {
+    /** The desk's name, by locale. */
+    desk: Record<string, string>;
+    phone: string;
+    /** Its hours, by locale. */
+    hours: Record<string, string>;
+    /** Where a person checks a notice is genuine (the /verify page). */
+    verify_url: string;
+  };
+}
+
+/** Variables every template may use, from the letterhead. */
+export const LETTERHEAD_VARIABLES = ['company', 'contact_desk', 'contact_phone', 'contact_hours', 'verify_url'] as const;
+
 export interface TemplateSet {
+  /** The letterhead (null: none in the set; `campaign create` refuses such a set). */
+  letterhead: Letterhead | null;
   /** key: `${segment}.${locale}` */
   variants: Map<string, TemplateVariant>;
   segments: Set<string>;
@@ -89,10 +119,17 @@ export function headerProblems(files: ReadonlyMap<string, string>): string[] {
 /** Build and check a template set from file name → content. Every problem is listed. */
 export function parseTemplateSet(files: ReadonlyMap<string, string>, extraVariables: readonly string[] = []): TemplateSet {
   const problems: string[] = [];
-  const known = new Set<string>([...BASE_VARIABLES, ...extraVariables]);
+  const known = new Set<string>([...BASE_VARIABLES, ...LETTERHEAD_VARIABLES, ...extraVariables]);
   const found = new Map<string, Partial<Record<TemplateKind, string>>>();
   const announcements = new Map<string, string>();
+  let letterhead: Letterhead | null = null;
   for (const [file, content] of files) {
+    if (file === LETTERHEAD_FILE) {
+      const r = parseLetterhead(content);
+      if (Array.isArray(r)) problems.push(...r.map((x) => `${file}: ${x}`));
+      else letterhead = r;
+      continue;
+    }
     const a = ANNOUNCEMENT_FILE.exec(file);
     if (a) {
       const vars = variablesOf(content);
@@ -135,7 +172,67 @@ export function parseTemplateSet(files: ReadonlyMap<string, string>, extraVariab
   for (const [key, e] of found) {
     variants.set(key, { subject: e['subject.txt']!.trim(), html: e.html!, text: e.txt!, letter: e['letter.md']! });
   }
-  return { variants, segments, locales, announcements };
+  return { letterhead, variants, segments, locales, announcements };
+}
+
+export const LETTERHEAD_FILE = 'letterhead.json';
+
+function parseLetterhead(text: string): Letterhead | string[] {
+  let j: unknown;
+  try {
+    j = JSON.parse(text);
+  } catch (err) {
+    return [`not JSON (${(err as Error).message})`];
+  }
+  const problems: string[] = [];
+  const o = (j ?? {}) as Record<string, unknown>;
+  const str = (v: unknown, what: string) => (typeof v === 'string' && v.trim() ? v.trim() : (problems.push(`${what} is missing`), ''));
+  const byLocale = (v: unknown, what: string): Record<string, string> => {
+    if (typeof v === 'string' && v.trim()) return { ja: v.trim() };
+    if (v && typeof v === 'object' && Object.values(v).every((x) => typeof x === 'string' && x.trim())) return v as Record<string, string>;
+    problems.push(`${what} is missing (a text, or one per locale: {"ja": "…", "en": "…"})`);
+    return {};
+  };
+  const contact = (o.contact ?? {}) as Record<string, unknown>;
+  const style = o.date_style ?? 'seireki';
+  if (style !== 'seireki' && style !== 'wareki') problems.push(`date_style must be "seireki" (2026年) or "wareki" (令和8年), not ${JSON.stringify(style)}`);
+  const l: Letterhead = {
+    company: str(o.company, 'company'),
+    representative: str(o.representative, 'representative (title and name)'),
+    address: str(o.address, 'address'),
+    date_style: style as Letterhead['date_style'],
+    title: byLocale(o.title, 'title'),
+    contact: {
+      desk: byLocale(contact.desk, 'contact.desk'),
+      phone: str(contact.phone, 'contact.phone'),
+      hours: byLocale(contact.hours, 'contact.hours'),
+      verify_url: str(contact.verify_url, 'contact.verify_url'),
+    },
+  };
+  if (l.contact.verify_url && !/^https?:\/\/\S+$/.test(l.contact.verify_url)) problems.push(`contact.verify_url must be an http(s) address, not ${JSON.stringify(l.contact.verify_url)}`);
+  return problems.length ? problems : l;
+}
+
+/**
+ * What a set needs before a campaign may use it for letters: a letterhead whose title and contact
+ * desk speak every locale of the set. Every problem listed.
+ */
+export function letterheadProblems(set: TemplateSet): string[] {
+  const l = set.letterhead;
+  if (!l) return [`${LETTERHEAD_FILE} is missing: every letter needs the sender, a title and the contact desk (phone, hours, verify_url)`];
+  const problems: string[] = [];
+  for (const locale of set.locales) {
+    for (const [what, v] of [['title', l.title], ['contact.desk', l.contact.desk], ['contact.hours', l.contact.hours]] as const) {
+      if (!v[locale] && !v.ja) problems.push(`${LETTERHEAD_FILE}: ${what} has no ${locale} text`);
+    }
+  }
+  return problems;
+}
+
+/** The letterhead's variables for a locale ('' when the set has none). */
+export function letterheadVariables(l: Letterhead | null, locale: string): Record<(typeof LETTERHEAD_VARIABLES)[number], string> {
+  const pick = (v: Record<string, string> | undefined) => v?.[locale] ?? v?.ja ?? Object.values(v ?? {})[0] ?? '';
+  return { company: l?.company ?? '', contact_desk: pick(l?.contact.desk), contact_phone: l?.contact.phone ?? '', contact_hours: pick(l?.contact.hours), verify_url: l?.contact.verify_url ?? '' };
 }
 
 export function escapeHtml(s: string): string {

@@ -61,7 +61,7 @@ const CreateCampaign = z
   .object({
     name: z.string().trim().min(1).max(200).describe('shown in notices as {{campaign_name}}'),
     templates: z
-      .record(z.string().regex(/^([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.(subject\.txt|html|txt|letter\.md)|announcement\.[A-Za-z0-9_-]+\.md)$/, 'a template file name: <segment>.<locale>.{subject.txt,html,txt,letter.md}, or announcement.<locale>.md'), z.string().max(256 * 1024))
+      .record(z.string().regex(/^([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.(subject\.txt|html|txt|letter\.md)|announcement\.[A-Za-z0-9_-]+\.md|letterhead\.json)$/, 'a template file name: <segment>.<locale>.{subject.txt,html,txt,letter.md}, announcement.<locale>.md, or letterhead.json'), z.string().max(256 * 1024))
       .optional()
       .describe('the template set: file name → text (as in a template directory)'),
     template_version: z.string().regex(/^[0-9a-f]{16}$/).optional().describe('or: a template set already stored (the version another campaign shows)'),

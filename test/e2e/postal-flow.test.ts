@@ -51,13 +51,18 @@ afterAll(async () => {
   await t?.teardown();
 });
 
+// Real postal codes of 千代田区 (Japan Post's data), so the letters sort over many codes.
+const CODES = ['100-0001', '100-0002', '100-0003', '100-0004', '100-0005', '100-0006', '100-0011', '100-0012', '100-0013', '100-0014', '100-6001', '100-6002', '100-6003', '100-6004', '100-6005', '100-6006', '100-6007'];
+
 function row(i: number): string {
   const k = i % 100;
-  const badAddress = k === 9 || k === 19 ? { prefecture: '東京' } : {};
-  if (k < 10) return person(i, `nouser-${i}@example.com`, badAddress);
-  if (k < 15) return person(i, `later-${i}@example.com`);
-  if (k < 20) return person(i, null, badAddress);
-  return person(i, `ok-${i}@example.com`, { postal_code: `${100 + (i % 7)}-00${String(i % 100).padStart(2, '0')}` });
+  // A city the postal code is not in: waits in address_invalid with a suggestion. A prefecture
+  // without its suffix: fixed by itself (in the ledger), and the letter goes.
+  const address = k === 9 || k === 19 ? { city: '渋谷区' } : k === 8 || k === 18 ? { prefecture: '東京' } : { postal_code: CODES[i % CODES.length] };
+  if (k < 10) return person(i, `nouser-${i}@example.com`, address);
+  if (k < 15) return person(i, `later-${i}@example.com`, address);
+  if (k < 20) return person(i, null, address);
+  return person(i, `ok-${i}@example.com`, address);
 }
 
 const dsn = (to: string, rcpt: string) =>
@@ -100,7 +105,10 @@ describe('the postal route, end to end', () => {
     const s = await counts(app, id);
     expect(s.counts).toMatchObject({ sent: 800, batched: 180, address_invalid: 20 });
     const { rows: invalid } = await app.db.query(`select address_error from notices where campaign_id = $1 and state = 'address_invalid'`, [id]);
-    expect(invalid.every((r) => /prefecture "東京"/.test(r.address_error))).toBe(true);
+    expect(invalid.every((r) => /city "渋谷区" is not where postal code 100-0005 is \(東京都千代田区\) \(suggestion: 千代田区\)/.test(r.address_error))).toBe(true);
+    const { rows: fixed } = await app.db.query(`select n.prefecture, e.detail from notices n join notice_events e on e.notice_id = n.id where n.campaign_id = $1 and e.detail->>'note' = 'address fixed automatically'`, [id]);
+    expect(fixed).toHaveLength(20);
+    expect(fixed.every((r) => r.prefecture === '東京都' && r.detail.fixes[0].before === '東京' && r.detail.fixes[0].after === '東京都')).toBe(true);
     const { rows: applied } = await app.db.query(`select class, outcome, count(*)::int as n from bounce_events group by 1, 2 order by 1`);
     expect(applied).toEqual([{ class: 'auto_reply', outcome: 'ignored', n: 1 }, { class: 'hard', outcome: 'postal', n: 50 }]);
 

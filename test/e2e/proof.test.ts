@@ -123,7 +123,7 @@ describe('proof', () => {
       await ack(app.db, vendor.id, batchId);
       await mailed(app.db, vendor.id, batchId, new Date().toISOString().slice(0, 10));
     }
-    expect(await returns(app.db, vendor.id, [{ notice_id: d.id, reason: '宛所に尋ねあたりません' }], (n) => enqueuePostal(app.queues, n))).toEqual([{ notice_id: d.id, outcome: 'unreachable' }]);
+    expect(await returns(app.db, vendor.id, [{ notice_id: d.id, reason: '宛所に尋ねあたりません' }], (n) => enqueuePostal(app.queues, n))).toEqual([{ notice_id: d.id, outcome: 'unreachable', ref: { notice_id: d.id } }]);
     expect((await counts(app, id)).counts).toMatchObject({ sent: 1, delivered: 1, mailed: 1, unreachable: 1 });
 
     // A: emailed. The sha256 in the evidence is the sha256 of what the mail server received.

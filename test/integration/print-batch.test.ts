@@ -41,12 +41,12 @@ beforeAll(async () => {
   vendorA = await addVendor(app.db, 'A 印刷');
   vendorB = await addVendor(app.db, 'B 印刷');
   const rows = [
-    person(1, null, { name: '𠮷田 花子', postal_code: '530-0001' }),
+    person(1, null, { name: '𠮷田 花子', postal_code: '530-0001', prefecture: '大阪府', city: '大阪市北区', address_line1: '梅田1-1' }),
     person(2, null, { name: '髙橋 一郎', postal_code: '100-0005' }),
-    person(3, null, { name: '=HYPERLINK("http://x")', postal_code: '060-0001' }),
-    person(4, null, { name: '佐藤 三郎', postal_code: '９８０－００２１', address_line1: '中央１ー２ー３' }),
-    person(5, null, { name: '鈴木 四郎', postal_code: '460-0008', address_line2: 'センタービル５Ｆ' }),
-    person(6, null, { name: '住所 不備', prefecture: '東京' }),
+    person(3, null, { name: '=HYPERLINK("http://x")', postal_code: '060-0001', prefecture: '北海道', city: '札幌市中央区', address_line1: '北一条西2丁目' }),
+    person(4, null, { name: '佐藤 三郎', postal_code: '９８０－００２１', prefecture: '宮城県', city: '仙台市青葉区', address_line1: '中央１ー２ー３' }),
+    person(5, null, { name: '鈴木 四郎', postal_code: '460-0008', prefecture: '愛知県', city: '名古屋市中区', address_line1: '栄3-4-5', address_line2: 'センタービル５Ｆ' }),
+    person(6, null, { name: '住所 不備', city: '渋谷区' }),
   ];
   const c = await campaignWith(app, t.tmp, rows);
   campaignId = c.id;
@@ -109,8 +109,9 @@ describe('a print batch', () => {
       const page = execFileSync('pdftotext', ['-f', String(o.seq), '-l', String(o.seq), '-layout', pdfFile, '-'], { encoding: 'utf8' });
       expect(page).toContain(o.notice_code);
       expect(page).toContain(`No. ${o.seq}`);
-      // The return address is laid out whole: never split inside a word such as お客様窓口.
-      expect(page).toContain('お客様窓口');
+      // The sender and the contact desk, each whole and once.
+      expect(page.split('通販ストア株式会社')).toHaveLength(2);
+      expect(page.split('個人情報流出に関するお問い合わせ窓口')).toHaveLength(2);
     }
     // Kept for a person to look at: test-artifacts/letters-page-1.png
     mkdirSync(artifacts, { recursive: true });
@@ -168,13 +169,18 @@ describe('a print batch', () => {
     const [first, second] = rows;
     const fix = notice(t.env, 'address', 'fix', String(second.id), '--line1', '中央9-9-9');
     expect(fix.status, fix.stderr).toBe(0);
-    const res = await postJson('/vendor/v1/returns', vendorA.token, [{ notice_id: first.id, reason: '宛所に尋ねあたりません' }, { notice_id: second.id, reason: '転居先不明' }, { notice_id: 999999, reason: 'x' }]);
-    expect(res.json().results).toEqual([
-      { notice_id: first.id, outcome: 'unreachable' },
-      { notice_id: second.id, outcome: 'remail' },
-      { notice_id: 999999, outcome: 'not_found' },
+    // Named as the vendor sees them: by the notice code printed on the letter, by batch and
+    // sequence number (the footer's No.), or by our id.
+    const { rows: [firstItem] } = await app.db.query('select bi.seq, n.notice_code from batch_items bi join notices n on n.id = bi.notice_id where bi.notice_id = $1', [first.id]);
+    const res = await postJson('/vendor/v1/returns', vendorA.token, [{ notice_code: firstItem.notice_code, reason: '宛所に尋ねあたりません' }, { batch_id: batchId, seq: (await app.db.query('select seq from batch_items where notice_id = $1', [second.id])).rows[0].seq, reason: '転居先不明' }, { notice_id: 999999, reason: 'x' }]);
+    expect(res.json().results.map((r: { notice_id: number | null; outcome: string }) => [r.notice_id, r.outcome])).toEqual([
+      [first.id, 'unreachable'],
+      [second.id, 'remail'],
+      [null, 'not_found'],
     ]);
-    expect((await postJson('/vendor/v1/returns', vendorB.token, [{ notice_id: first.id, reason: 'x' }])).json().results).toEqual([{ notice_id: first.id, outcome: 'not_found' }]);
+    expect(res.json().results[0].ref).toEqual({ notice_code: firstItem.notice_code });
+    // Another vendor's letter is not found, by any name (nor is its id given away).
+    expect((await postJson('/vendor/v1/returns', vendorB.token, [{ notice_id: first.id, reason: 'x' }, { notice_code: firstItem.notice_code, reason: 'x' }])).json().results.map((r: { notice_id: number | null; outcome: string }) => [r.notice_id, r.outcome])).toEqual([[null, 'not_found'], [null, 'not_found']]);
     await waitFor(async () => (await app.db.query('select state from notices where id = $1', [second.id])).rows[0].state === 'batched', { what: 're-mail batched' });
     const { rows: items } = await app.db.query('select batch_id, mailing from batch_items where notice_id = $1 order by mailing', [second.id]);
     expect(items.map((i) => i.mailing)).toEqual([1, 2]);
@@ -182,7 +188,7 @@ describe('a print batch', () => {
 
     // The one with an unusable address: ops fix it, and it joins a batch.
     const { rows: bad } = await app.db.query(`select id from notices where campaign_id = $1 and state = 'address_invalid'`, [campaignId]);
-    expect(notice(t.env, 'address', 'fix', String(bad[0].id), '--prefecture', '東京都').status).toBe(0);
+    expect(notice(t.env, 'address', 'fix', String(bad[0].id), '--city', '千代田区').status).toBe(0);
     await waitFor(async () => (await app.db.query('select state from notices where id = $1', [bad[0].id])).rows[0].state === 'batched', { what: 'fixed address batched' });
     expect(notice(t.env, 'address', 'fix', String(bad[0].id), '--postal-code', '12').status).toBe(2);
   });

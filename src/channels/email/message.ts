@@ -2,7 +2,7 @@
 import { createHmac } from 'node:crypto';
 import type { NoticeRow } from '../../db/notice-store.ts';
 import type { Config } from '../../config.ts';
-import { renderVariant, type TemplateSet } from '../../domain/template.ts';
+import { letterheadVariables, renderVariant, type Letterhead, type TemplateSet } from '../../domain/template.ts';
 import type { OutgoingMessage } from './transport.ts';
 import { verpAddress } from './verp.ts';
 
@@ -21,8 +21,9 @@ export function messageSettings(c: Pick<Config, 'MAIL_FROM' | 'BOUNCE_DOMAIN' | 
 
 export type TemplateSource = Pick<NoticeRow, 'extra' | 'customer_id' | 'name' | 'email' | 'notice_code' | 'postal_code' | 'prefecture' | 'city' | 'address_line1' | 'address_line2' | 'locale' | 'segment'>;
 
-export function templateVariables(n: TemplateSource, campaignName: string): Record<string, string> {
+export function templateVariables(n: TemplateSource, campaignName: string, letterhead: Letterhead | null = null): Record<string, string> {
   return {
+    ...letterheadVariables(letterhead, n.locale),
     ...n.extra,
     customer_id: n.customer_id,
     name: n.name,
@@ -55,7 +56,7 @@ export function messageIdFor(n: Pick<NoticeRow, 'id' | 'campaign_id'>, from: str
 }
 
 export function buildMessage(n: NoticeRow, campaignName: string, templates: TemplateSet, s: MessageSettings): OutgoingMessage {
-  const rendered = renderVariant(templates, n.segment, n.locale, templateVariables(n, campaignName));
+  const rendered = renderVariant(templates, n.segment, n.locale, templateVariables(n, campaignName, templates.letterhead));
   return {
     from: s.from,
     // eslint-disable-next-line no-control-regex

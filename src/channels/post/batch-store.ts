@@ -199,3 +199,23 @@ export async function setLetterHashes(tx: Queryable, batchId: number, hashes: Re
     [batchId, hashes.map((h) => h[0]), hashes.map((h) => h[1])],
   );
 }
+
+/** How a vendor names a letter: our notice id, the notice code printed on it, or batch and sequence number (printed in its footer). */
+export type LetterRef = { notice_id: number } | { notice_code: string } | { batch_id: number; seq: number };
+
+/** takes: vendor, a letter's reference; returns its notice id, only among the vendor's own batches (else null). */
+export async function vendorLetterId(tx: Queryable, vendorId: number, ref: LetterRef): Promise<number | null> {
+  // By id or code: the person's current batch (the letter that went out last).
+  const { rows } = 'notice_id' in ref
+    ? await tx.query('select n.id::int as id from notices n join batches b on b.id = n.batch_id where n.id = $1 and b.vendor_id = $2', [ref.notice_id, vendorId])
+    : 'notice_code' in ref
+      ? await tx.query('select n.id::int as id from notices n join batches b on b.id = n.batch_id where n.notice_code = $1 and b.vendor_id = $2', [ref.notice_code, vendorId])
+      : await tx.query('select bi.notice_id::int as id from batch_items bi join batches b on b.id = bi.batch_id where bi.batch_id = $1 and bi.seq = $2 and b.vendor_id = $3', [ref.batch_id, ref.seq, vendorId]);
+  return rows[0]?.id ?? null;
+}
+
+/** takes: a batch, a notice in it, its tracking number (特定記録); returns whether the letter is in that batch. */
+export async function setTrackingNumber(tx: Queryable, batchId: number, noticeId: number, tracking: string): Promise<boolean> {
+  const { rowCount } = await tx.query('update batch_items set tracking_number = $3 where batch_id = $1 and notice_id = $2', [batchId, noticeId, tracking]);
+  return (rowCount ?? 0) > 0;
+}

@@ -15,7 +15,10 @@ import { batchEvent, getBatch, lettersInOrder, markReady, numberLetters, setLett
 import { letterAddress, letterSha256, makeLetter } from './letter.ts';
 import { neutralise } from './csv-cells.ts';
 import { dropFiles, makeFileWriter, type StoredFile } from './file-store.ts';
-import { makePdfWriter } from './pdf-letters.ts';
+import { DEFAULT_WINDOW_MM, makePdfWriter } from './pdf-letters.ts';
+import { vendorWindow } from './vendor-store.ts';
+import { postalDataVersion } from './postal-data.ts';
+import { discountEstimate } from '../../domain/postal-discount.ts';
 import { describeChar, encodeSjis, unencodable } from './sjis.ts';
 import { LOCK } from '../../db/locks.ts';
 
@@ -30,7 +33,11 @@ export interface CloseBatchDeps {
   clock?: { now(): Date };
 }
 
-export const LETTER_COLUMNS = ['seq', 'notice_id', 'notice_code', 'postal_code', 'prefecture', 'city', 'address_line1', 'address_line2', 'name', 'honorific', 'segment', 'locale'];
+// barcode: the customer barcode's text (the 7-digit code and the address number) for vendors who
+// print their own; empty for a representative code. letter_class: 普通 or 特定記録 (campaign setting).
+export const LETTER_COLUMNS = ['seq', 'notice_id', 'notice_code', 'postal_code', 'prefecture', 'city', 'address_line1', 'address_line2', 'name', 'honorific', 'segment', 'locale', 'barcode', 'letter_class'];
+/** A segment with no class set is sent as ordinary mail. */
+export const LETTER_CLASS_DEFAULT = '普通';
 const EXCEPTION_COLUMNS = ['seq', 'notice_id', 'notice_code', 'field', 'characters', 'reason'];
 const PAGE = 2000;
 
@@ -67,7 +74,11 @@ async function render(d: CloseBatchDeps, tx: DbClient, batch: NonNullable<Awaite
   const csv = makeFileWriter(tx, batchId, 'letters.csv', 'text/csv; charset=utf-8');
   const sjis = makeFileWriter(tx, batchId, 'letters.sjis.csv', 'text/csv; charset=shift_jis');
   const exc = makeFileWriter(tx, batchId, 'exceptions.csv', 'text/csv; charset=utf-8');
-  const pdf = d.pdf === false ? null : makePdfWriter(makeFileWriter(tx, batchId, 'letters.pdf', 'application/pdf'), { fontPath: d.fontPath, createdAt, returnAddress: d.returnAddress, title });
+  const window = await vendorWindow(tx, batch.vendor_id);
+  const pdf = d.pdf === false ? null : makePdfWriter(makeFileWriter(tx, batchId, 'letters.pdf', 'application/pdf'), { fontPath: d.fontPath, createdAt, returnAddress: d.returnAddress, title, window });
+  const classes = camp.letter_classes ?? {};
+  const codes: string[] = [];
+  let barcoded = 0;
   const header = stringify([LETTER_COLUMNS]);
   await csv.write(header);
   await sjis.write(encodeSjis(header));
@@ -82,14 +93,16 @@ async function render(d: CloseBatchDeps, tx: DbClient, batch: NonNullable<Awaite
     const hashes: Array<[number, string]> = [];
     for (const r of rows) {
       const a = letterAddress(r);
-      const cells = [String(r.seq), String(r.id), r.notice_code, formatPostalCode(a.postalCode), a.prefecture, a.city, a.addressLine1, a.addressLine2, a.name, '様', r.segment, r.locale].map(neutralise);
+      const letter = makeLetter(r, r.seq, templates, camp.name, a);
+      codes.push(a.postalCode);
+      if (letter.barcode) barcoded++;
+      const cells = [String(r.seq), String(r.id), r.notice_code, formatPostalCode(a.postalCode), a.prefecture, a.city, a.addressLine1, a.addressLine2, a.name, '様', r.segment, r.locale, letter.barcode?.text ?? '', classes[r.segment] ?? LETTER_CLASS_DEFAULT].map(neutralise);
       utf8Rows.push(cells);
       const bad = LETTER_COLUMNS.map((field, i) => ({ field, chars: unencodable(cells[i]) })).filter((x) => x.chars.length);
       if (bad.length) {
         exceptions++;
         for (const b of bad) excRows.push([String(r.seq), String(r.id), r.notice_code, b.field, b.chars.join(''), `${b.chars.map(describeChar).join(', ')} cannot be written in Shift_JIS (JIS X 0208); print this letter from letters.csv or letters.pdf`]);
       } else sjisRows.push(cells);
-      const letter = makeLetter(r, r.seq, templates, camp.name, a);
       pdf?.add(letter);
       hashes.push([r.id, letterSha256(letter)]);
       letters++;
@@ -121,6 +134,10 @@ async function render(d: CloseBatchDeps, tx: DbClient, batch: NonNullable<Awaite
     exceptions,
     created_at: createdAt.toISOString(),
     sort_key: ['postal_code', 'notice_id'],
+    postal_data: postalDataVersion(),
+    window_mm: window ?? DEFAULT_WINDOW_MM,
+    letter_classes: classes,
+    discount_estimate: discountEstimate(codes, barcoded),
     files: files.map((f) => ({ name: f.name, sha256: f.sha256, bytes: Number(f.bytes), content_type: f.contentType })),
   };
   const m = makeFileWriter(tx, batchId, 'manifest.json', 'application/json');

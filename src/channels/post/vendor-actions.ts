@@ -4,7 +4,8 @@ import type { Db } from '../../db/pool.ts';
 import { withTransaction } from '../../db/pool.ts';
 import { noteCoverage, setMailedAt, transition } from '../../db/notice-store.ts';
 import { latestAnnouncement } from '../../db/announcement-store.ts';
-import { batchEvent, batchNoticeIds, lockReturnedLetter, markMailed, markPrinted, vendorBatch, vendorBatches, type BatchRow } from './batch-store.ts';
+import { batchEvent, batchNoticeIds, lockReturnedLetter, markMailed, markPrinted, setTrackingNumber, vendorBatch, vendorBatches, vendorLetterId, type BatchRow, type LetterRef } from './batch-store.ts';
+import { getNotice, noteEvent } from '../../db/notice-store.ts';
 import { isCalendarDate } from '../../domain/deadline.ts';
 import type { NoticeRef } from '../../dispatch/enqueue.ts';
 import { PermanentError, type PermanentCode } from '../../domain/errors.ts';
@@ -62,22 +63,27 @@ export async function mailed(db: Db, vendorId: number, batchId: number, mailedAt
 }
 
 export interface ReturnResult {
-  notice_id: number;
+  /** Null when the reference named no letter of this vendor's. */
+  notice_id: number | null;
   outcome: 'remail' | 'unreachable' | 'not_found' | 'not_mailed';
+  /** The reference as the vendor gave it. */
+  ref: LetterRef;
 }
 
 /**
  * Letters that came back. A person whose address ops corrected after it was mailed gets one
  * more letter; everyone else is unreachable (a public announcement has to reach them).
  */
-export async function returns(db: Db, vendorId: number, items: Array<{ notice_id: number; reason: string }>, enqueuePostal: (n: NoticeRef[]) => Promise<void>): Promise<ReturnResult[]> {
+export async function returns(db: Db, vendorId: number, items: Array<LetterRef & { reason: string }>, enqueuePostal: (n: NoticeRef[]) => Promise<void>): Promise<ReturnResult[]> {
   const out: ReturnResult[] = [];
   for (const item of items) {
+    const ref = refOf(item);
     // One person, one transaction: returned and what follows it (re-mail or unreachable) commit
     // together, so nobody is left in `returned`.
     const r = await makeHandOff(enqueuePostal).inTransaction(db, async (tx, toPost) => {
-      const n = await lockReturnedLetter(tx, item.notice_id, vendorId);
-      if (!n) return { notice_id: item.notice_id, outcome: 'not_found' as const };
+      const id = await vendorLetterId(tx, vendorId, ref);
+      const n = id === null ? null : await lockReturnedLetter(tx, id, vendorId);
+      if (!n) return { notice_id: id, outcome: 'not_found' as const };
       const returned = await transition(tx, { ids: [n.id], from: ['mailed'], to: 'returned', channel: 'postal', detail: { reason: item.reason, vendor_id: vendorId }, set: { return_reason: item.reason.slice(0, 500) } });
       if (!returned.length) return { notice_id: n.id, outcome: 'not_mailed' as const };
       // Corrected after the letter was printed: the returned letter carried the old address.
@@ -92,7 +98,37 @@ export async function returns(db: Db, vendorId: number, items: Array<{ notice_id
       if (announcement) await noteCoverage(tx, n.campaign_id, announcement.id, [n.id]);
       return { notice_id: n.id, outcome: 'unreachable' as const };
     });
-    out.push({ notice_id: r.notice_id, outcome: r.outcome });
+    out.push({ notice_id: r.notice_id, outcome: r.outcome, ref });
+  }
+  return out;
+}
+
+const refOf = (x: LetterRef): LetterRef => ('notice_id' in x && x.notice_id ? { notice_id: x.notice_id } : 'notice_code' in x && x.notice_code ? { notice_code: x.notice_code } : { batch_id: (x as { batch_id: number }).batch_id, seq: (x as { seq: number }).seq });
+
+export interface TrackingResult {
+  notice_id: number | null;
+  outcome: 'recorded' | 'not_found';
+  ref: LetterRef;
+}
+
+/**
+ * 特定記録: the tracking number of each letter of a batch, as the vendor reports it (by notice id,
+ * notice code or sequence number). Recorded on the letter and in the person's ledger (their
+ * evidence shows it). Reporting the same number again changes nothing.
+ */
+export async function tracking(db: Db, vendorId: number, batchId: number, items: Array<(LetterRef | { seq: number }) & { tracking_number: string }>): Promise<TrackingResult[]> {
+  await ownBatch(db, vendorId, batchId);
+  const out: TrackingResult[] = [];
+  for (const item of items) {
+    const ref = refOf('seq' in item && !('batch_id' in item) && !('notice_id' in item) && !('notice_code' in item) ? { batch_id: batchId, seq: item.seq } : (item as LetterRef));
+    const r = await withTransaction(db, async (tx) => {
+      const id = await vendorLetterId(tx, vendorId, ref);
+      if (id === null || !(await setTrackingNumber(tx, batchId, id, item.tracking_number))) return { notice_id: id, outcome: 'not_found' as const };
+      const n = await getNotice(tx, id);
+      if (n) await noteEvent(tx, n, 'postal', { note: 'tracking_number', batch_id: batchId, tracking_number: item.tracking_number, letter_class: '特定記録', vendor_id: vendorId });
+      return { notice_id: id, outcome: 'recorded' as const };
+    });
+    out.push({ ...r, ref });
   }
   return out;
 }

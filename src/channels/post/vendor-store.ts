@@ -21,3 +21,23 @@ export async function vendorNameOf(db: Queryable, id: number | null): Promise<st
   const { rows } = await db.query('select name from vendors where id = $1', [id]);
   return rows[0]?.name ?? null;
 }
+
+/** A window in millimetres from the sheet's top-left corner (the sheet as it sits in the envelope). */
+export interface WindowMm {
+  left: number;
+  top: number;
+  width: number;
+  height: number;
+}
+
+/** takes: vendor id; returns: its envelope window, or null (the default). */
+export async function vendorWindow(db: Queryable, id: number | null): Promise<WindowMm | null> {
+  if (id === null) return null;
+  const { rows } = await db.query('select window_mm from vendors where id = $1', [id]);
+  return rows[0]?.window_mm ?? null;
+}
+
+/** takes: vendor id, its window (null: back to the default). */
+export async function setVendorWindow(db: Queryable, id: number, w: WindowMm | null): Promise<void> {
+  await db.query('update vendors set window_mm = $2 where id = $1', [id, w === null ? null : JSON.stringify(w)]);
+}
