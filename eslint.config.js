@@ -16,6 +16,11 @@ export default tseslint.config(
   },
   { files: ['test/**', 'bench/**', 'scripts/**', 'bin/**'], rules: { 'no-console': 'off' } },
   {
+    // The console's script: an ES module in the browser.
+    files: ['src/http/console/*.js'],
+    languageOptions: { sourceType: 'module', globals: { document: 'readonly', window: 'readonly', fetch: 'readonly', navigator: 'readonly', localStorage: 'readonly', location: 'readonly', URLSearchParams: 'readonly', URL: 'readonly', Blob: 'readonly', XMLHttpRequest: 'readonly', addEventListener: 'readonly', removeEventListener: 'readonly', setInterval: 'readonly', clearInterval: 'readonly' } },
+  },
+  {
     // The dashboard's own script runs in the browser.
     files: ['src/http/dashboard/*.js', 'src/http/signin/*.js'],
     languageOptions: { sourceType: 'script', globals: { document: 'readonly', window: 'readonly', fetch: 'readonly', navigator: 'readonly', localStorage: 'readonly', location: 'readonly', URLSearchParams: 'readonly', uPlot: 'readonly' } },

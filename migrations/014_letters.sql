@@ -4,3 +4,6 @@
 alter table vendors add column window_mm jsonb;
 alter table campaigns add column letter_classes jsonb not null default '{}'::jsonb;
 alter table batch_items add column tracking_number text;
+-- The console and dashboard: people a worker claimed and then stopped answering for (state
+-- 'sending' past their lease), found without scanning the campaign.
+create index notices_sending_claimed on notices (campaign_id, claimed_at) where state = 'sending';

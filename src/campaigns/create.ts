@@ -2,7 +2,7 @@
 import type { Db } from '../db/pool.ts';
 import { withTransaction } from '../db/pool.ts';
 import { createCampaign, noteCampaignEvent, setCampaignDeadline, setCampaignPacing, setCampaignVendor } from '../db/campaign-store.ts';
-import { headerProblems, letterheadProblems, parseTemplateSet, TemplateError } from '../domain/template.ts';
+import { headerProblems, LETTERHEAD_FILE, letterheadProblems, parseTemplateSet, TemplateError } from '../domain/template.ts';
 import { readTemplateDir, saveTemplateVersion } from '../db/template-store.ts';
 
 export interface CreatedCampaign {
@@ -34,7 +34,7 @@ export async function createCampaignFromFiles(db: Db, name: string, files: Reado
   try {
     set = parseTemplateSet(files, extraVars); // throws TemplateError listing every problem
   } catch (err) {
-    if (err instanceof TemplateError) throw new TemplateError([...err.problems, ...header]);
+    if (err instanceof TemplateError) throw new TemplateError([...err.problems, ...header, ...(files.has(LETTERHEAD_FILE) ? [] : letterheadProblems({ letterhead: null } as never))]);
     throw err;
   }
   if (header.length) throw new TemplateError(header);

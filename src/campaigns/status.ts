@@ -5,13 +5,13 @@ import { unfinishedBatches } from '../channels/post/batch-store.ts';
 import { vendorNameOf } from '../channels/post/vendor-store.ts';
 import type { Db } from '../db/pool.ts';
 import { getCampaign, type CampaignRow } from '../db/campaign-store.ts';
-import { countsByCampaign, exactCounts, type StateCounts } from '../db/counts-store.ts';
+import { countsByCampaign, exactCounts, staleSending, type StateCounts } from '../db/counts-store.ts';
 import { EMAIL_OPEN, isCompleted, NOTIFIED } from '../domain/notice-state.ts';
 import { deadlineOf, type Deadline } from '../domain/deadline.ts';
 import { inQuietHours, windowOpensAt, type Pacing } from '../domain/send-window.ts';
 import { pacingOfRow } from '../dispatch/pacing-gate.ts';
 
-export type WaitingCode = 'reputation' | 'delayed' | 'not_launched' | 'paused' | 'quiet_hours' | 'no_vendor' | 'routing' | 'address_invalid' | 'needs_review' | 'open_batch' | 'ready_batch' | 'printed_batch';
+export type WaitingCode = 'reputation' | 'delayed' | 'not_launched' | 'paused' | 'quiet_hours' | 'stale_sending' | 'no_vendor' | 'routing' | 'address_invalid' | 'needs_review' | 'open_batch' | 'ready_batch' | 'printed_batch';
 
 export interface Waiting {
   /** Why, as a code (the dashboard words it in Japanese or English). */
@@ -49,6 +49,8 @@ export interface CampaignStatus {
 }
 
 const RATE_WINDOW_S = 60;
+/** A claim older than this is a worker that stopped (sends take seconds). */
+const STALE_CLAIM_MS = 120_000;
 
 export interface StatusOptions {
   /**
@@ -76,11 +78,16 @@ export async function statusFrom(db: Db, c: CampaignRow, counts: StateCounts, no
   const p = pacingOfRow(c);
   const opens = windowOpensAt(p, now);
   const pacing = { ...p, inQuietHours: inQuietHours(p, now), windowOpensAt: opens?.toISOString() ?? null };
+  // In quiet hours nothing is sent: no rate, and the ETA counts from when the window opens. An
+  // hourly cap bounds the rate whatever the last minute did.
+  const rate = pacing.inQuietHours || c.state !== 'running' ? 0 : p.hourlyCap ? Math.min(ratePerSec, p.hourlyCap / 3600) : ratePerSec;
+  const untilOpen = pacing.inQuietHours && opens ? Math.max(0, (opens.getTime() - now.getTime()) / 1000) : 0;
+  const pace = pacing.inQuietHours ? (p.hourlyCap ? Math.min(ratePerSec || p.hourlyCap / 3600, p.hourlyCap / 3600) : ratePerSec) : rate;
   return {
     id: c.id, name: c.name, state: c.state, pauseReason: c.pause_reason, pausedBy: c.paused_by, vendor, total, counts,
     notified: NOTIFIED.reduce((a, s) => a + counts[s], 0),
-    open, ratePerSec: Math.round(ratePerSec * 10) / 10,
-    etaSeconds: open === 0 ? 0 : ratePerSec > 0 && c.state === 'running' ? Math.ceil(open / ratePerSec) : null,
+    open, ratePerSec: Math.round(rate * 10) / 10,
+    etaSeconds: open === 0 ? 0 : pace > 0 && c.state === 'running' ? Math.ceil(untilOpen + open / pace) : null,
     emailPhaseDone: open === 0,
     completed: isCompleted(c.state, counts),
     deadline: deadlineOf(c.discovered_on, c.deadline_basis, now),
@@ -94,6 +101,12 @@ async function waitingOf(db: Db, c: CampaignRow, counts: StateCounts, vendor: st
   const emailOpen = counts.pending + counts.queued + counts.sending;
   if (c.state === 'running' && pacing.inQuietHours && counts.queued) {
     w.push({ code: 'quiet_hours', what: 'email', count: counts.queued, why: `quiet hours (${pacing.quietFrom}–${pacing.quietTo} ${pacing.timeZone}): the send window opens at ${pacing.windowOpensAt}` });
+  }
+  if (counts.sending) {
+    // Claimed by a worker that has not answered for two minutes (killed, its machine gone): they
+    // go back to the queue when their lease runs out; nobody is sent twice.
+    const stale = await staleSending(db, c.id, new Date(Date.now() - STALE_CLAIM_MS));
+    if (stale.n) w.push({ code: 'stale_sending', what: 'email', count: stale.n, why: `claimed by a worker that stopped answering (since ${stale.oldest?.toISOString()}): they go back to the queue when the claim's lease runs out` });
   }
   if (c.state === 'draft' && counts.pending) w.push({ code: 'not_launched', what: 'people', count: counts.pending, why: `the campaign is not launched yet (notice campaign launch ${c.id})` });
   if (c.state === 'paused' && emailOpen) w.push({ code: 'paused', what: 'email', count: emailOpen, why: `paused${c.paused_by ? ` by ${c.paused_by}` : ''}: ${c.pause_reason ?? 'no reason given'} (notice campaign resume ${c.id})` });

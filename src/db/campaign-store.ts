@@ -184,3 +184,9 @@ export async function setLetterClasses(db: Queryable, id: number, classes: Recor
   await db.query(`update campaigns set letter_classes = $2, updated_at = now() where id = $1`, [id, JSON.stringify(classes)]);
   await noteCampaignEvent(db, id, 'set_letter_classes', actor, JSON.stringify(classes));
 }
+
+/** takes: how many; returns the newest campaigns, whole rows (the console's list). */
+export async function listCampaignRows(db: Queryable, limit: number): Promise<Array<CampaignRow & { created_at: Date }>> {
+  const { rows } = await db.query('select * from campaigns order by id desc limit $1', [limit]);
+  return rows;
+}

@@ -98,3 +98,9 @@ export async function exactCounts(db: Queryable, campaignId: number): Promise<St
   for (const r of rows) counts[r.state as NoticeState] = r.n;
   return counts;
 }
+
+/** takes: campaign, a time; returns how many of its people a worker claimed before it and still holds (a worker that stopped), and the oldest claim. */
+export async function staleSending(db: Queryable, campaignId: number, before: Date): Promise<{ n: number; oldest: Date | null }> {
+  const { rows } = await db.query(`select count(*)::int as n, min(claimed_at) as oldest from notices where campaign_id = $1 and state = 'sending' and claimed_at < $2`, [campaignId, before]);
+  return rows[0];
+}

@@ -88,3 +88,19 @@ export function requireOperator(db: Db, role: OperatorRole, o: { now?: () => Dat
     req.operator = op;
   };
 }
+
+/**
+ * For a browser page: a viewer passes; a browser that is not signed in is sent to the sign-in page
+ * (303), and back to `page` after it. An API client that sent a token that did not work gets its 401.
+ */
+export function viewerOrSignIn(db: Db, page: string) {
+  const viewer = requireOperator(db, 'viewer');
+  return async (req: FastifyRequest, reply: FastifyReply) => {
+    try {
+      await viewer(req, reply);
+    } catch (err) {
+      if (err instanceof HttpError && err.statusCode === 401 && !req.headers.authorization) return reply.redirect(`/signin?next=${encodeURIComponent(page)}`, 303);
+      throw err;
+    }
+  };
+}

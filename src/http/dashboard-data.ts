@@ -49,7 +49,7 @@ export interface DashboardCampaign extends CampaignStatus {
   reasons: Record<string, number>;
   /** Bounces by reason (user_unknown, filtered, mailbox_full, …). */
   bounces: Record<string, number>;
-  /** Unix seconds, emails per second, and email jobs in Redis (waiting + active), one point per sample. */
+  /** Unix seconds, emails per second, and the campaign's own email work still open (pending, queued, sending), one point per sample. */
   series: { t: number[]; rate: number[]; queue: number[] };
 }
 
@@ -81,7 +81,10 @@ export async function dashboardData(app: App, o: { refreshMs: number; limit?: nu
       series.rate.push(dt > 0 ? Math.max(0, Math.round(((Number(samples[i].emailed) - Number(samples[i - 1].emailed)) / dt) * 10) / 10) : 0);
       series.queue.push(Number(samples[i].queue));
     }
-    campaigns.push({ ...status, funnel: funnelOf(status.counts, hardOrSoft), reasons: await reasonsOf(app.db, id), bounces, series });
+    const reasons = await reasonsOf(app.db, id);
+    // Bounced: the bounce reports, and the refusals our own send got (550 at RCPT), which never
+    // come back as a report.
+    campaigns.push({ ...status, funnel: funnelOf(status.counts, hardOrSoft + (reasons['post:hard_bounce'] ?? 0)), reasons, bounces, series });
   }
   const list = (await listWorkers(app.db)).map((w) => ({ host: w.host, pid: w.pid, queues: w.queues, beatAgoS: w.beatAgoS, alive: w.beatAgoS <= WORKER_ALIVE_S }));
   const queues: Dashboard['queues'] = {};

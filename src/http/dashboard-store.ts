@@ -19,10 +19,10 @@ export async function bounceReasons(db: Queryable, campaignId: number): Promise<
   return rows;
 }
 
-/** takes: campaign, now; returns the last hour's samples in time order (t in epoch seconds). */
+/** takes: campaign, now; returns the last hour's samples in time order (t in epoch seconds; queue: the campaign's own open email work). */
 export async function samplesOf(db: Queryable, campaignId: number, now: Date): Promise<Array<{ t: number; emailed: number; queue: number }>> {
   const { rows } = await db.query(
-    `select extract(epoch from at)::float as t, emailed, queue_waiting + queue_active as queue from campaign_samples
+    `select extract(epoch from at)::float as t, emailed, open_email as queue from campaign_samples
      where campaign_id = $1 and at > $2::timestamptz - interval '1 hour' order by at`,
     [campaignId, now],
   );

@@ -4,14 +4,14 @@
 // buttons need the operator role).
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { createBullBoard } from '@bull-board/api';
 import { BullMQAdapter } from '@bull-board/api/bullMQAdapter';
 import { FastifyAdapter } from '@bull-board/fastify';
 import type { App } from '../app.ts';
 import { makeServeMetrics } from '../metrics/serve-metrics.ts';
-import { HttpError, isSafeMethod, requireOperator } from './auth.ts';
+import { HttpError, isSafeMethod, requireOperator, viewerOrSignIn } from './auth.ts';
 import { adminEvent } from '../auth/token-store.ts';
 import { dashboardData, sampleCampaigns } from './dashboard-data.ts';
 import { ALL_QUEUE_NAMES } from '../../queues/names.ts';
@@ -36,16 +36,8 @@ export async function registerMonitoring(server: FastifyInstance, app: App): Pro
   const viewer = requireOperator(app.db, 'viewer');
   const refreshMs = Math.min(5000, app.config.DASHBOARD_SAMPLE_MS);
   // A browser that is not signed in is sent to the sign-in page, and back here after it.
-  const viewerOrSignIn = async (req: FastifyRequest, reply: FastifyReply) => {
-    try {
-      await viewer(req, reply);
-    } catch (err) {
-      // (An API client that sent a token that did not work gets its 401.)
-      if (err instanceof HttpError && err.statusCode === 401 && !req.headers.authorization) return reply.redirect('/signin?next=/dashboard', 303);
-      throw err;
-    }
-  };
-  server.get('/dashboard', { onRequest: viewerOrSignIn, schema: { ...OP, summary: 'the live dashboard (a page for operators; Japanese and English); not signed in: 303 to /signin', produces: ['text/html'], response: { 200: text, 303: text } } }, async (_req, reply) => reply.header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').send(PAGE));
+  const signIn = viewerOrSignIn(app.db, '/dashboard');
+  server.get('/dashboard', { onRequest: signIn, schema: { ...OP, summary: 'the live dashboard (a page for operators; Japanese and English); not signed in: 303 to /signin', produces: ['text/html'], response: { 200: text, 303: text } } }, async (_req, reply) => reply.header('content-type', 'text/html; charset=utf-8').header('cache-control', 'no-store').send(PAGE));
   server.get('/dashboard/:asset', { onRequest: viewer, schema: { ...OP, summary: 'the dashboard\'s scripts and styles', params: z.object({ asset: z.string() }), response: { 200: text } } }, async (req, reply) => {
     const a = ASSETS[(req.params as { asset: string }).asset];
     if (!a) throw new HttpError(404, 'no such file');

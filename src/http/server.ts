@@ -15,6 +15,7 @@ import { registerSesWebhook } from './ses-webhook.ts';
 import { registerMonitoring } from './monitoring-routes.ts';
 import { registerOpsRoutes } from './ops-routes.ts';
 import { registerProofRoutes } from './proof-routes.ts';
+import { registerConsoleRoutes } from './console-routes.ts';
 import { registerVerifyRoutes } from './verify-routes.ts';
 import { registerHealthRoutes } from './health-routes.ts';
 import { registerSessionRoutes } from './session-routes.ts';
@@ -107,6 +108,7 @@ export async function buildServer(d: ServerDeps): Promise<FastifyInstance> {
   await registerMonitoring(server, app);
   registerOpsRoutes(server, app);
   registerProofRoutes(server, app);
+  registerConsoleRoutes(server, app);
   registerTokenRoutes(server, app);
   registerVendorRoutes(server, app);
   await server.register(async (scope) => {

@@ -229,7 +229,7 @@ describe('the auth matrix, over every route the server registers', () => {
         });
       const vendorRoute = url.startsWith('/vendor/');
       // A browser that is not signed in is sent to sign in.
-      expect(await call(null), `${method} ${url} without a token`).toBe(url === '/dashboard' ? 303 : 401);
+      expect(await call(null), `${method} ${url} without a token`).toBe(url === '/dashboard' || url === '/console' ? 303 : 401);
       if (vendorRoute) {
         expect(await call('operator'), `${method} ${url} with an operator token`).toBe(401);
         expect(await call('viewer'), `${method} ${url} with a viewer token`).toBe(401);

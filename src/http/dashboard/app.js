@@ -8,10 +8,11 @@ const T = {
     updated: '更新 {t}', lang: 'English', none: 'キャンペーンはありません',
     state: { draft: '下書き', running: '配信中', paused: '一時停止', cancelled: '中止', completed: '完了' },
     pausedBy: '{by} が一時停止: {reason}',
-    funnel: '進捗', rate: '送信レート (通/秒, 直近1時間)', depth: 'キューの深さ (直近1時間)', reasons: '理由別', waiting: '待機中', bounces: 'バウンス',
+    funnel: '進捗', rate: '送信レート (通/秒, 直近1時間)', depth: '未送信のメール (このキャンペーン, 直近1時間)', progressLine: '{p}% 完了 · {r} 通/秒 · 残り {eta}', progressIdle: '{p}% 完了', etaDone: '完了', etaQuiet: '送信停止時間帯', reasons: '理由別', waiting: '待機中', bounces: 'バウンス',
     stage: { imported: '取り込み', emailed: 'メール送信済み', delivered: '配達確認済み', delayed: '配送遅延（未通知）', bounced: 'バウンス', toPost: '郵送へ', printed: '印刷済み', mailed: '郵送済み', unreachable: '到達不能', needsReview: '要確認', cancelled: '中止' },
     deadline: '報告期限まで', daysLeft: 'あと {n} 日', overdue: '{n} 日超過', due: '期限 {due}（発覚 {from}、{basis}）', basis: { unauthorized_access: '不正アクセス: 60日', other: '30日' }, noDeadline: '発覚日未設定',
     why: {
+      stale_sending: '{n} 通: 止まったワーカーが保持中（保持期限が切れるとキューに戻ります。二重送信はありません）',
       delayed: '{n} 通: 受信側で配送遅延（期限までに結果がなければ郵送）', not_launched: '{n} 人: 未開始（launch で開始）', paused: '{n} 通: 一時停止中', no_vendor: '{n} 通: 印刷業者が未指定',
       routing: '{n} 通: 住所確認・印刷バッチへ追加中', address_invalid: '{n} 通: 住所不備（修正待ち）', needs_review: '{n} 人: 内容の確認待ち',
       open_batch: '{n} 通: 未締めの印刷バッチ内', ready_batch: '{n} 通: 業者の受領待ち（{b} バッチ、未ダウンロード {u}）', printed_batch: '{n} 通: 印刷済み、投函報告待ち',
@@ -34,10 +35,11 @@ const T = {
     updated: 'updated {t}', lang: '日本語', none: 'No campaigns yet',
     state: { draft: 'draft', running: 'running', paused: 'paused', cancelled: 'cancelled', completed: 'completed' },
     pausedBy: 'paused by {by}: {reason}',
-    funnel: 'Funnel', rate: 'Send rate (emails/s, last hour)', depth: 'Queue depth (last hour)', reasons: 'By reason', waiting: 'Waiting', bounces: 'Bounces',
+    funnel: 'Funnel', rate: 'Send rate (emails/s, last hour)', depth: 'Email still to send (this campaign, last hour)', progressLine: '{p}% done · {r}/s · {eta} to go', progressIdle: '{p}% done', etaDone: 'done', etaQuiet: 'quiet hours', reasons: 'By reason', waiting: 'Waiting', bounces: 'Bounces',
     stage: { imported: 'imported', emailed: 'emailed', delivered: 'delivery confirmed', delayed: 'delayed (not notified)', bounced: 'bounced', toPost: 'to post', printed: 'printed', mailed: 'mailed', unreachable: 'unreachable', needsReview: 'needs review', cancelled: 'cancelled' },
     deadline: 'Report deadline', daysLeft: '{n} days left', overdue: '{n} days overdue', due: 'due {due} (discovered {from}, {basis})', basis: { unauthorized_access: 'unauthorised access: 60 days', other: '30 days' }, noDeadline: 'discovery date not set',
     why: {
+      stale_sending: '{n} emails: held by a worker that stopped (they go back to the queue when its claim runs out; nobody is sent twice)',
       delayed: '{n} emails: delayed by the receiving server (a letter goes if no final answer by the deadline)', not_launched: '{n} people: not launched yet', paused: '{n} emails: campaign paused', no_vendor: '{n} letters: no printing vendor named',
       routing: '{n} letters: being checked and batched', address_invalid: '{n} letters: address to fix', needs_review: '{n} people: content to review',
       open_batch: '{n} letters: in an open print batch', ready_batch: '{n} letters: waiting for the vendor ({b} batches, {u} not downloaded)', printed_batch: '{n} letters: printed, mailed report pending',
@@ -84,18 +86,19 @@ function render(d) {
   w.textContent = d.workers.alive ? fmt(t.workersAlive, { n: d.workers.alive }) : t.noWorkers;
   w.className = d.workers.alive ? 'pill' : 'pill bad';
   w.dataset.alive = d.workers.alive;
-  document.getElementById('updated').textContent = fmt(t.updated, { t: new Date(d.generatedAt).toLocaleTimeString(lang === 'ja' ? 'ja-JP' : 'en-GB') });
+  document.getElementById('updated').textContent = fmt(t.updated, { t: `${new Date(d.generatedAt).toLocaleTimeString(lang === 'ja' ? 'ja-JP' : 'en-GB', { timeZone: 'Asia/Tokyo' })} JST` });
 
   const main = document.getElementById('campaigns');
   const seen = new Set();
   if (!d.campaigns.length) main.replaceChildren(el('div', { class: 'empty', text: t.none }));
-  for (const c of d.campaigns) {
+  const order = [...d.campaigns].sort((a, b) => (a.state === 'cancelled') - (b.state === 'cancelled') || b.id - a.id);
+  for (const c of order) {
     seen.add(c.id);
     let card = document.getElementById(`campaign-${c.id}`);
     if (!card) {
       card = el('section', { class: 'card', id: `campaign-${c.id}` });
-      main.append(card);
     }
+    main.append(card); // in order: live ones first, cancelled ones last
     renderCampaign(card, c, t);
   }
   for (const card of [...main.querySelectorAll('section.card')]) if (!seen.has(Number(card.id.slice(9)))) card.remove();
@@ -111,6 +114,11 @@ function render(d) {
 function renderCampaign(card, c, t) {
   const head = el('h2', {}, el('span', { text: `#${c.id} ${c.name}` }), el('span', { class: `state ${c.completed ? 'completed' : c.state}`, 'data-state': c.completed ? 'completed' : c.state, text: t.state[c.completed ? 'completed' : c.state] ?? c.state }));
   const reason = c.state === 'paused' ? el('div', { class: 'reason', 'data-role': 'pause-reason', text: fmt(t.pausedBy, { by: c.pausedBy ?? '?', reason: c.pauseReason ?? '' }) }) : null;
+  // Progress: the share of people settled, and while something is sent the rate and what is left.
+  const pct = c.total ? Math.round((1000 * (c.total - c.open)) / c.total) / 10 : 0;
+  const sending = c.state === 'running' && !c.pacing?.inQuietHours && c.ratePerSec > 0 && c.open > 0;
+  const eta = c.completed || c.open === 0 ? t.etaDone : c.pacing?.inQuietHours ? t.etaQuiet : c.etaSeconds === null ? '—' : c.etaSeconds < 90 ? `${c.etaSeconds} s` : c.etaSeconds < 5400 ? `${Math.round(c.etaSeconds / 60)} min` : `${(c.etaSeconds / 3600).toFixed(1)} h`;
+  const progress = el('div', { class: 'progress', 'data-role': 'progress', 'data-pct': String(pct), text: fmt(sending ? t.progressLine : t.progressIdle, { p: pct, r: c.ratePerSec, eta }) });
 
   // Funnel
   const funnel = el('div', { class: 'funnel', 'data-role': 'funnel' }, el('h3', { text: t.funnel }));
@@ -142,7 +150,13 @@ function renderCampaign(card, c, t) {
 
   const grid = card.querySelector('.grid');
   const chartBox = grid?.children[1];
-  card.replaceChildren(head, ...(reason ? [reason] : []), el('div', { class: 'grid' }, funnel, chartBox && chartBox.dataset.campaign === String(c.id) ? chartBox : charts1, side));
+  if (c.state === 'cancelled') {
+    // A cancelled campaign: one line, below the live ones.
+    card.className = 'card cancelled';
+    card.replaceChildren(head, el('div', { class: 'muted', text: fmt(t.progressIdle, { p: pct }) }));
+    return;
+  }
+  card.replaceChildren(head, ...(reason ? [reason] : []), progress, el('div', { class: 'grid' }, funnel, chartBox && chartBox.dataset.campaign === String(c.id) ? chartBox : charts1, side));
   const box = card.querySelector('.grid').children[1];
   box.dataset.campaign = String(c.id);
   for (const h of box.querySelectorAll('h3[data-label]')) h.textContent = t[h.dataset.label];
@@ -170,7 +184,7 @@ function drawChart(c, kind, values) {
       width, height: 140, legend: { show: false }, cursor: { show: true },
       scales: { x: { time: true }, y: { range: (_u, min, max) => [0, Math.max(1, max * 1.15)] } },
       series: [{}, { stroke: kind === 'rate' ? '#2563eb' : '#7c3aed', fill: kind === 'rate' ? 'rgba(37,99,235,.12)' : 'rgba(124,58,237,.12)', width: 2 }],
-      axes: [{ size: 30 }, { size: 50 }],
+      axes: [{ size: 30, values: (_u, ticks) => ticks.map((v) => new Date(v * 1000).toLocaleTimeString(lang === 'ja' ? 'ja-JP' : 'en-GB', { hour: '2-digit', minute: '2-digit', second: ticks.length > 1 && ticks[1] - ticks[0] < 60 ? '2-digit' : undefined, timeZone: 'Asia/Tokyo' })) }, { size: 50 }],
     }, data, div);
     charts.set(key, chart);
   } else chart.setData(data);
