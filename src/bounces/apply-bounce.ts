@@ -97,8 +97,8 @@ async function decide(d: ApplyBounceDeps, tx: DbClient, toPost: ToPostFn, e: Bou
   }
   if (effect === 'record') {
     // Late (or of no consequence in this state): evidence in the person's ledger, nothing undone.
-    await noteEvent(tx, n, null, { note: rule.route === 'ignore' || rule.route === 'relayed' ? reason : 'late_event', state_then: n.state, ...detail });
-    return { outcome: rule.route === 'ignore' ? 'ignored' : 'recorded' };
+    await noteEvent(tx, n, null, { note: rule.route === 'ignore' || rule.route === 'relayed' || rule.route === 'arrived' ? reason : 'late_event', state_then: n.state, ...detail });
+    return { outcome: rule.route === 'ignore' || rule.route === 'arrived' ? 'ignored' : 'recorded' };
   }
   const from = appliesIn(rule.route);
 
@@ -121,6 +121,11 @@ async function decide(d: ApplyBounceDeps, tx: DbClient, toPost: ToPostFn, e: Bou
     }
     case 'relayed': {
       const moved = await transition(tx, { ids: [n.id], from, to: 'sent', detail: { ...detail, note: 'relayed' } });
+      return { outcome: moved.length ? 'relayed' : 'recorded' };
+    }
+    case 'arrived': {
+      // The person's mailbox answered: the delay is over, and the evidence is in the ledger.
+      const moved = await transition(tx, { ids: [n.id], from, to: 'sent', detail: { ...detail, note: reason } });
       return { outcome: moved.length ? 'relayed' : 'recorded' };
     }
     case 'delay': {

@@ -33,9 +33,11 @@ export type BounceReason =
  * review: a message or content problem; the person waits in needs_review (error budget).
  * pause_if_confirmed: our setup; pauses the campaign past CONFIG_BOUNCE_DOMAINS domains, CONFIG_BOUNCE_MIN_PEOPLE people and CONFIG_BOUNCE_SHARE of recent sends.
  * complaint: suppress email, the person stays notified. delivered: mark delivered. delay: sent → delayed (not
- * notified until a final answer or the deadline's letter). ignore: record only (evidence).
+ * notified until a final answer or the deadline's letter). arrived: evidence that the email reached the
+ * person (an auto-reply, a challenge): recorded, and it ends a delay (no letter for the deadline).
+ * ignore: record only (evidence).
  */
-export type BounceRoute = 'post_now' | 'retry_then_post' | 'review' | 'pause_if_confirmed' | 'complaint' | 'delivered' | 'delay' | 'relayed' | 'ignore';
+export type BounceRoute = 'post_now' | 'retry_then_post' | 'review' | 'pause_if_confirmed' | 'complaint' | 'delivered' | 'delay' | 'relayed' | 'arrived' | 'ignore';
 
 export interface ReasonInfo {
   class: BounceClass;
@@ -65,8 +67,8 @@ export const REASONS: Readonly<Record<BounceReason, ReasonInfo>> = {
   complaint: { class: 'complaint', route: 'complaint', suppress: false, meaning: 'the recipient reported the message (ARF)' },
   delivered: { class: 'delivery', route: 'delivered', suppress: false, meaning: 'delivered (a success report)' },
   relayed: { class: 'delivery', route: 'relayed', suppress: false, meaning: 'relayed on to a server that does not report delivery: the person\'s own mail server took it (evidence, not yet the mailbox)' },
-  auto_reply: { class: 'auto_reply', route: 'ignore', suppress: false, meaning: 'an automatic reply from the person\'s mailbox (out of office, RFC 3834): evidence the email arrived' },
-  challenge: { class: 'auto_reply', route: 'ignore', suppress: false, meaning: 'a challenge-response system holds the email until the sender confirms: evidence it reached the person\'s mail system' },
+  auto_reply: { class: 'auto_reply', route: 'arrived', suppress: false, meaning: 'an automatic reply from the person\'s mailbox (out of office, RFC 3834): evidence the email arrived' },
+  challenge: { class: 'auto_reply', route: 'arrived', suppress: false, meaning: 'a challenge-response system holds the email until the sender confirms: evidence it reached the person\'s mail system' },
   delayed: { class: 'not_bounce', route: 'delay', suppress: false, meaning: 'a delay warning: the MTA is still trying (the person is not notified until a final answer, or the deadline\'s letter)' },
   not_bounce: { class: 'not_bounce', route: 'ignore', suppress: false, meaning: 'not about a delivery (spam, a virus, an ordinary message at a bounce address): kept for ops, no failure of the person' },
 };

@@ -35,7 +35,10 @@ const RULES: Record<BounceRoute, (s: NoticeState) => EventEffect> = {
   delay: row(['sent']),
   // Relayed on to the person's own server: ends a delay (delayed → sent); otherwise evidence only.
   relayed: row(['delayed']),
-  // Auto-replies, not a bounce: evidence only.
+  // An auto-reply or a challenge from the person's mail system: the email arrived. It ends a delay
+  // (delayed → sent: no letter for the deadline); otherwise evidence only.
+  arrived: row(['delayed']),
+  // Not about a delivery: evidence only.
   ignore: row([], []),
 };
 

@@ -99,7 +99,7 @@ export function viewerOrSignIn(db: Db, page: string) {
     try {
       await viewer(req, reply);
     } catch (err) {
-      if (err instanceof HttpError && err.statusCode === 401 && !req.headers.authorization) return reply.redirect(`/signin?next=${encodeURIComponent(page)}`, 303);
+      if (err instanceof HttpError && err.statusCode === 401 && !req.headers.authorization) return reply.redirect(`/signin?next=${page}`, 303); // page: one of our own paths
       throw err;
     }
   };

@@ -75,7 +75,7 @@ describe('the operations console', () => {
   it('runs a whole campaign, and shows what the API says', async () => {
     // Sign in once.
     await page.goto(`${base}/console`);
-    await page.waitForURL(/\/signin\?next=%2Fconsole/);
+    await page.waitForURL(/\/signin\?next=\/console/);
     await page.fill('#token', token);
     await page.click('button[type=submit]');
     await page.waitForURL(`${base}/console`);

@@ -184,7 +184,7 @@ describe('a page on another origin, in a signed-in operator\'s browser', () => {
   it('sends every page with CSP, frame-ancestors, X-Frame-Options and nosniff', async () => {
     const session = await http.inject({ method: 'POST', url: '/api/v1/session', payload: { token: tokens.viewer } });
     const cookie = `nd_session=${session.cookies[0].value}`;
-    for (const url of ['/dashboard', '/verify', '/docs/', '/signin']) {
+    for (const url of ['/dashboard', '/console', '/verify', '/docs/', '/signin']) {
       const r = await http.inject({ method: 'GET', url, headers: { cookie } });
       expect(r.statusCode, url).toBe(200);
       expect(r.headers['content-security-policy'], url).toMatch(/frame-ancestors 'none'/);

@@ -111,11 +111,11 @@ const families: Array<[string, string, F[]]> = [
   ['delay-postponed-full-mailbox.eml', 'delayed', [['mana@isp.example.ch', 'not_bounce', 'delayed', 'delay']]],
   ['delay-exim-warning.eml', 'delayed', [['kana@greylist.example.com', 'not_bounce', 'delayed', 'delay']]],
   // Evidence the email arrived: out of office by subject or body, challenge-response.
-  ['auto-out-of-office-subject.eml', 'auto_reply', [[null, 'auto_reply', 'auto_reply', 'ignore']]],
-  ['auto-polish-subject.eml', 'auto_reply', [[null, 'auto_reply', 'auto_reply', 'ignore']]],
-  ['auto-thank-you-bulk.eml', 'auto_reply', [[null, 'auto_reply', 'auto_reply', 'ignore']]],
-  ['challenge-not-pre-approved.eml', 'auto_reply', [['kai@guarded.example.com', 'auto_reply', 'challenge', 'ignore']]],
-  ['challenge-protected-account.eml', 'auto_reply', [['kai2@protected.example.com', 'auto_reply', 'challenge', 'ignore']]],
+  ['auto-out-of-office-subject.eml', 'auto_reply', [[null, 'auto_reply', 'auto_reply', 'arrived']]],
+  ['auto-polish-subject.eml', 'auto_reply', [[null, 'auto_reply', 'auto_reply', 'arrived']]],
+  ['auto-thank-you-bulk.eml', 'auto_reply', [[null, 'auto_reply', 'auto_reply', 'arrived']]],
+  ['challenge-not-pre-approved.eml', 'auto_reply', [['kai@guarded.example.com', 'auto_reply', 'challenge', 'arrived']]],
+  ['challenge-protected-account.eml', 'auto_reply', [['kai2@protected.example.com', 'auto_reply', 'challenge', 'arrived']]],
   // Spam, a virus, a plain message at a bounce address: kept for ops, no failure of the person.
   ['not-bounce-spam.eml', 'unknown', [[null, 'not_bounce', 'not_bounce', 'ignore']]],
   ['not-bounce-hello.eml', 'unknown', [[null, 'not_bounce', 'not_bounce', 'ignore']]],

@@ -41,6 +41,8 @@ describe('quiet hours', () => {
       expect(s.pacing.inQuietHours).toBe(true);
       expect(s.pacing.windowOpensAt).toBe('2026-11-28T23:00:00.000Z'); // 08:00 in Tokyo
       expect(s.waiting.map((w) => w.code)).toContain('quiet_hours');
+      // Nothing is sent in the quiet hours: no rate is claimed for them.
+      expect(s.ratePerSec).toBe(0);
       expect(sink.received).toBe(0);
 
       // Redis loses everything of ours, the delayed chunk with it: PostgreSQL still has them queued.
