@@ -61,7 +61,7 @@ async function main() {
       ['find a person by email', `/api/v1/campaigns/${c.id}/people?email=${encodeURIComponent(someone.email)}`],
       ['people who need a hand, first page (50)', `/api/v1/campaigns/${c.id}/attention?kind=address_invalid`],
       ['people who need a hand, a page halfway (50)', `/api/v1/campaigns/${c.id}/attention?kind=address_invalid&after=${mid.id}`],
-      ['the campaign page (counted exactly)', `/api/v1/console/campaigns/${c.id}`],
+      ['the campaign page (kept counts, caught up)', `/api/v1/console/campaigns/${c.id}`],
     ];
     const w = Math.max(...rows.map((r) => r[0].length));
     console.log(`\n${'request'.padEnd(w)}  ${'median'.padStart(9)}  ${'p95'.padStart(9)}`);
