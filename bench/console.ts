@@ -1,7 +1,7 @@
 // The operations console on a million-person campaign: how fast its list and its person search
 // answer (the bar: < 300 ms), through the HTTP API the browser calls (fastify inject: the
 // whole route, auth and serialisation included, without a socket), beside GET /healthz in the
-// same run (the floor of a request). Also the campaign page's exact counts and the pages of
+// same run (the floor of a request). Also the campaign page (kept counts) and the pages of
 // people who need a hand (first page and one deep in the list). Prints; never asserts.
 // Usage: npm run bench:console [-- --people 1000000 --runs 30]
 import { mkdtempSync, rmSync } from 'node:fs';
