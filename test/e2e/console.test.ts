@@ -8,7 +8,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import type { Browser, Page } from 'playwright-core';
+import { launchChromium } from '../support/browser.ts';
 import type { FastifyInstance } from 'fastify';
 import { makeTestEnv, waitFor, type TestEnv } from '../support/harness.ts';
 import { demoTemplates, HEADER, person, root, writeCsv } from '../support/fixtures.ts';
@@ -23,7 +24,6 @@ import { campaignStatus } from '../../src/campaigns/status.ts';
 import type { App } from '../../src/app.ts';
 import { ALL_QUEUE_NAMES } from '../../queues/names.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const artifacts = path.join(root, 'test-artifacts');
 
 let t: TestEnv;
@@ -48,10 +48,7 @@ beforeAll(async () => {
   base = `http://127.0.0.1:${port}`;
   token = (await addOperator(app.db, 'console-op', 'operator')).token;
   await addVendor(app.db, 'Console Print');
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
   const context = await browser.newContext({ viewport: { width: 1280, height: 900 }, locale: 'ja-JP', acceptDownloads: true });
   page = await context.newPage();
   page.on('pageerror', (err) => console.error('page error:', err.message));

@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../support/browser.ts';
 import type { FastifyInstance } from 'fastify';
 import { makeTestEnv, waitFor, type TestEnv } from '../support/harness.ts';
 import { campaignWith, counts, person, root } from '../support/fixtures.ts';
@@ -21,7 +22,6 @@ import { setCampaignDeadline } from '../../src/db/campaign-store.ts';
 import type { App } from '../../src/app.ts';
 import { ALL_QUEUE_NAMES } from '../../queues/names.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 const artifacts = path.join(root, 'test-artifacts');
 
 let t: TestEnv;
@@ -43,10 +43,7 @@ beforeAll(async () => {
   await http.listen({ host: '127.0.0.1', port });
   base = `http://127.0.0.1:${port}`;
   token = (await addOperator(app.db, 'dash-viewer', 'viewer')).token;
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-  });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();

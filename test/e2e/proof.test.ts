@@ -13,7 +13,8 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { createTransport } from 'nodemailer';
 import { parse } from 'csv-parse/sync';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../support/browser.ts';
 import type { FastifyInstance } from 'fastify';
 import { makeTestEnv, waitFor, type TestEnv } from '../support/harness.ts';
 import { campaignWith, counts, person, root } from '../support/fixtures.ts';
@@ -40,7 +41,6 @@ import { ALL_QUEUE_NAMES } from '../../queues/names.ts';
 import type { App } from '../../src/app.ts';
 
 const artifacts = path.join(root, 'test-artifacts');
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 let t: TestEnv;
 let sink: SmtpSink;
 let app: App;
@@ -61,7 +61,7 @@ beforeAll(async () => {
   const port = await freePort();
   await server.listen({ host: '127.0.0.1', port });
   base = `http://127.0.0.1:${port}`;
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();

@@ -9,7 +9,8 @@ import type { AddressInfo } from 'node:net';
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import iconv from 'iconv-lite';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchChromium } from '../support/browser.ts';
 import type { FastifyInstance } from 'fastify';
 import { createTransport } from 'nodemailer';
 import { makeTestEnv, waitFor, type TestEnv } from '../support/harness.ts';
@@ -25,7 +26,6 @@ import { loadConfig } from '../../src/config.ts';
 import { verpAddress } from '../../src/channels/email/verp.ts';
 import type { App } from '../../src/app.ts';
 
-const CHROMIUM = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
 let t: TestEnv;
 let sink: SmtpSink;
@@ -56,7 +56,7 @@ beforeAll(async () => {
   });
   await new Promise<void>((r) => evil.listen(0, '127.0.0.1', () => r()));
   evilPort = (evil.address() as AddressInfo).port;
-  browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--headless', '--no-sandbox', '--disable-gpu', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'] });
+  browser = await launchChromium();
 });
 afterAll(async () => {
   await browser?.close();
