@@ -62,11 +62,28 @@ export interface CustomerBarcode {
   check: BarcodeSymbol;
 }
 
+/** 北一条西 and 北1条西 alike: kanji digits as Arabic ones, full width as half, no spaces. */
+const townKey = (s: string) => toHalfWidth(s).replace(/\s+/g, '').replace(/[〇一二三四五六七八九十百千]+/g, (k) => String(kanjiToNumber(k)));
+
+/**
+ * The address number comes after the town's name (町域名): a town named with a number (北一条西,
+ * written 北1条西 as often as not) must not give its number to the barcode. `towns`: the code's
+ * town names (Japan Post's data); the longest one the address starts with is left out.
+ */
+export function afterTown(address: string, towns: readonly string[]): string {
+  const a = townKey(address);
+  const town = [...towns].filter(Boolean).map(townKey).sort((x, y) => y.length - x.length).find((t) => a.startsWith(t));
+  if (!town) return address;
+  // The rest as written (a kanji numeral after the town counts only before 丁目, 番…).
+  for (let i = 1; i <= address.length; i++) if (townKey(address.slice(0, i)) === town) return address.slice(i);
+  return address;
+}
+
 /** The barcode for a letter, or null for a representative code (ending in 00) or no 7-digit code. */
-export function customerBarcode(postalCode: string, address: string): CustomerBarcode | null {
+export function customerBarcode(postalCode: string, address: string, towns: readonly string[] = []): CustomerBarcode | null {
   const code = postalCode.replace(/\D/g, '');
   if (code.length !== 7 || code.endsWith('00')) return null;
-  const number = addressNumber(address);
+  const number = addressNumber(towns.length ? afterTown(address, towns) : address);
   const symbols: BarcodeSymbol[] = [];
   for (const ch of `${code}${number}`) {
     if (/[A-Z]/.test(ch)) {

@@ -74,6 +74,11 @@ describe('the customer barcode (Japan Post specification examples)', () => {
     expect(addressNumber('丸の内一丁目二番三号')).toBe('1-2-3');
     expect(addressNumber('北一条西二丁目1の5')).toBe('2-1-5');
     expect(customerBarcode('060-0000', '北海道札幌市中央区')).toBeNull();
+    // The number comes after the town's name, however the town's own number is written.
+    expect(customerBarcode('0600001', '北1条西2丁目3-4', ['北一条西'])!.text).toBe('06000012-3-4');
+    expect(customerBarcode('0600001', '北一条西2丁目3-4', ['北一条西'])!.text).toBe('06000012-3-4');
+    expect(customerBarcode('0600001', '北1条西2丁目3-4')!.text).toBe('06000011-2-3-4');
+    expect(customerBarcode('0600001', '北1条西2丁目3-4 第二ビル', ['北一条西'])!.text).toBe('06000012-3-4');
     expect(customerBarcode('1000005', '丸の内1-1-1')!.text).toBe('10000051-1-1');
     expect(bwipjs.BWIPP_VERSION).toBeTruthy();
   });

@@ -6,6 +6,7 @@ import { createHash } from 'node:crypto';
 import { validateAddress, type PostalAddress } from '../../domain/address.ts';
 import { renderText, type TemplateSet } from '../../domain/template.ts';
 import { customerBarcode, type CustomerBarcode } from '../../domain/customer-barcode.ts';
+import { postalLookup } from './postal-data.ts';
 import { templateVariables } from '../email/message.ts';
 import type { Letter } from './pdf-letters.ts';
 
@@ -19,9 +20,9 @@ export function letterAddress(p: LetterPerson): PostalAddress {
     : { name: p.name, postalCode: p.postal_code ?? '', prefecture: p.prefecture, city: p.city, addressLine1: p.address_line1, addressLine2: p.address_line2 };
 }
 
-/** The customer barcode for an address (its number from the address lines: the part after the town's name). */
+/** The customer barcode for an address (its number from the address lines, after the town's name: Japan Post's data names the towns). */
 export function letterBarcode(a: PostalAddress): CustomerBarcode | null {
-  return customerBarcode(a.postalCode, `${a.addressLine1} ${a.addressLine2}`);
+  return customerBarcode(a.postalCode, `${a.addressLine1} ${a.addressLine2}`, postalLookup(a.postalCode).map((r) => r.town));
 }
 
 /** The letter for `p` (its seq in the batch), from the campaign's template set. */
