@@ -86,7 +86,7 @@ export function registerConsoleRoutes(server: FastifyInstance, app: App): void {
     onRequest: viewer,
     schema: {
       tags: OPS, security: SECURITY, summary: 'the people who need a hand, a page at a time: address_invalid (with the reason), needs_review, returned, unreachable',
-      description: 'Viewers get ids, codes and reasons; operators the address as well.',
+      description: 'Viewers get ids and states only (a notice code is proof for its person, a reason quotes the address); operators everything.',
       params: Id,
       querystring: z.object({ kind: z.enum(['address_invalid', 'needs_review', 'returned', 'unreachable']), after: z.coerce.number().int().min(0).default(0), limit: z.coerce.number().int().min(1).max(200).default(50) }),
       response: { 200: z.object({ people: z.array(z.looseObject({ notice_id: z.number() })), next: z.number().nullable() }), ...errors },
@@ -94,7 +94,7 @@ export function registerConsoleRoutes(server: FastifyInstance, app: App): void {
   }, async (req) => {
     if (!(await getCampaign(app.db, req.params.id))) throw new HttpError(404, `campaign ${req.params.id} does not exist`);
     const rows = await attentionPage(app.db, req.params.id, req.query.kind, req.query.after, req.query.limit);
-    const people = req.operator!.role === 'operator' ? rows : rows.map((r) => ({ notice_id: r.notice_id, notice_code: r.notice_code, state: r.state, reason: r.reason?.replace(/"[^"]*"/g, '"…"') ?? null }));
+    const people = req.operator!.role === 'operator' ? rows : rows.map((r) => ({ notice_id: r.notice_id, state: r.state }));
     return { people, next: rows.length === req.query.limit ? rows.at(-1)!.notice_id : null };
   });
 

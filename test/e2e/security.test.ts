@@ -165,6 +165,16 @@ describe('a page on another origin, in a signed-in operator\'s browser', () => {
     expect((await launch({ 'x-csrf-token': csrf, 'sec-fetch-site': 'cross-site' })).statusCode).toBe(403);
     expect((await launch({ 'x-csrf-token': csrf, origin: 'http://localhost:1' })).statusCode).toBe(403);
     expect((await launch({ 'x-csrf-token': csrf })).statusCode).toBe(409); // passes auth: a draft cannot be paused
+    // The console's own writes: the same rules (no CSRF token, or another origin: 403).
+    const { rows: [n] } = await app.db.query('select id from notices where campaign_id = $1', [id]);
+    for (const [method, url, payload] of [
+      ['POST', `/api/v1/notices/${n.id}/address`, { city: '千代田区' }], ['POST', `/api/v1/campaigns/${id}/batches/close`, {}],
+      ['PUT', `/api/v1/campaigns/${id}/vendor`, { vendor: 'x' }], ['PUT', `/api/v1/campaigns/${id}/deadline`, { discovered_on: '2026-11-20' }],
+    ] as const) {
+      const write = (headers: Record<string, string>) => http.inject({ method, url, payload, headers: { cookie, ...headers } });
+      expect((await write({})).statusCode, `${method} ${url} without the CSRF token`).toBe(403);
+      expect((await write({ 'x-csrf-token': csrf, origin: 'https://evil.example' })).statusCode, `${method} ${url} from another origin`).toBe(403);
+    }
     // Bodies other than JSON: 415, whatever the credentials.
     const op = { authorization: `Bearer ${tokens.operator}` };
     const plain = await http.inject({ method: 'POST', url: '/api/v1/campaigns', headers: { ...op, 'content-type': 'text/plain' }, payload: JSON.stringify({ name: 'x', templates: templateFiles() }) });
@@ -217,6 +227,13 @@ describe('what a viewer can read', () => {
     expect(nv).not.toContain('taro@example.jp');
     expect(nv).not.toContain('丸の内1');
     expect((await get(`/api/v1/notices/${rows[0].id}`, 'operator')).body).toContain('taro@example.jp');
+    // The console's list of people who need a hand: ids and states for a viewer, not the code or
+    // the reason (which quotes the address).
+    await app.db.query(`update notices set state = 'address_invalid', address_error = 'city "渋谷区" is not where postal code 100-0005 is' where id = $1`, [rows[0].id]);
+    const av = (await get(`/api/v1/campaigns/${id}/attention?kind=address_invalid`, 'viewer')).json();
+    expect(av.people).toEqual([{ notice_id: rows[0].id, state: 'address_invalid' }]);
+    const ao = (await get(`/api/v1/campaigns/${id}/attention?kind=address_invalid`, 'operator')).json();
+    expect(ao.people[0]).toMatchObject({ notice_code: rows[0].notice_code, reason: expect.stringContaining('渋谷区') });
   });
 
   it('200 report downloads at once leave the API its connections: /healthz answers meanwhile', async () => {
