@@ -47,6 +47,43 @@ describe('recovery', () => {
     }
   });
 
+  it('routes every letter once after the postal worker is killed while it puts addresses right', async () => {
+    const app = ctx.t.app({ SMTP_URL: ctx.sink.url });
+    const n = 800;
+    // No email: all go to post. Most need their prefecture put right (東京 → 東京都, in the same
+    // transaction as joining the batch); every tenth has a city its code is not in.
+    const { id } = await campaignWith(app, ctx.t.tmp, Array.from({ length: n }, (_, i) => person(i + 1, null, i % 10 === 9 ? { city: '渋谷区' } : { prefecture: '東京' })));
+    const { rows: [v] } = await app.db.query(`insert into vendors (name, token_hash) values ('kill print', 'x') returning id`);
+    await app.db.query('update campaigns set vendor_id = $2 where id = $1', [id, v.id]);
+    const env = { ...ctx.t.env, SMTP_URL: ctx.sink.url, WORKER_CONCURRENCY: '10', BATCH_MAX_SIZE: '100000', WORKER_LOCK_MS: '4000' };
+    const first = spawnWorker(env);
+    await launch(steeringDeps(app), id);
+    await waitFor(async () => (await counts(app, id)).counts.batched >= 150, { intervalMs: 20, what: 'first letters batched' });
+    first.kill('SIGKILL');
+    await exited(first);
+    expect((await counts(app, id)).counts.batched).toBeLessThan(n - n / 10);
+
+    const second = spawnWorker(env);
+    try {
+      const s = await waitFor(async () => {
+        const c = await counts(app, id);
+        return c.counts.batched + c.counts.address_invalid === n ? c : null;
+      }, { timeoutMs: 90_000, what: 'every letter routed after the kill' });
+      expect(s.counts).toMatchObject({ batched: n - n / 10, address_invalid: n / 10 });
+      // Once each: one fix in the ledger, one place in a batch, the prefecture written back.
+      const { rows: fixes } = await app.db.query(`select notice_id, count(*)::int as n from notice_events where campaign_id = $1 and detail->>'note' = 'address fixed automatically' group by 1`, [id]);
+      expect(fixes).toHaveLength(n - n / 10);
+      expect(fixes.every((f) => f.n === 1)).toBe(true);
+      const { rows: [items] } = await app.db.query(`select count(*)::int as n, count(distinct bi.notice_id)::int as people from batch_items bi join notices n on n.id = bi.notice_id where n.campaign_id = $1`, [id]);
+      expect(items).toEqual({ n: n - n / 10, people: n - n / 10 });
+      const { rows: [left] } = await app.db.query(`select count(*)::int as n from notices where campaign_id = $1 and state = 'batched' and prefecture <> '東京都'`, [id]);
+      expect(left.n).toBe(0);
+    } finally {
+      second.kill('SIGTERM');
+      await exited(second);
+    }
+  });
+
   it('finishes a campaign after Redis is flushed (FLUSHALL) mid-campaign', async () => {
     const redis = await startPrivateRedis();
     const app = ctx.t.app({ SMTP_URL: ctx.sink.url, REDIS_URL: redis.url, RECONCILE_INTERVAL_MS: '500' });
