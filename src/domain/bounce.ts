@@ -291,7 +291,7 @@ function readReport(mail: MailParts, ownAddress: (address: string) => boolean): 
 
   // Challenge-response: held for the sender to confirm. It reached the person's mail system.
   const diagnostics = dsnBlocks.map((b) => b.get('diagnostic-code') ?? '').join('\n');
-  if (CHALLENGE.test(`${subject}\n${from}\n${diagnostics}\n${error.slice(0, 4000)}`) && !FINAL_HARD(error)) {
+  if (CHALLENGE.test(`${subject}\n${from}\n${diagnostics}\n${error.slice(0, 4000)}`) && !finalHard(error)) {
     const who = dsnBlocks.map((b) => fieldAddress(b.get('final-recipient') ?? b.get('original-recipient'))).find(Boolean) ?? (h('from').match(ADDRESS)?.[0] ? clean(h('from').match(ADDRESS)![0]) : null);
     return { kind: 'auto_reply', noticeId, recipients: [fixed(who && !ownAddress(who) && !/^no-?reply@/i.test(who) ? who : null, null, null, subject || null, 'challenge')] };
   }
@@ -345,11 +345,11 @@ function readReport(mail: MailParts, ownAddress: (address: string) => boolean): 
   const autoSubmitted = h('auto-submitted').toLowerCase();
   const autoHeaders = autoSubmitted.startsWith('auto-replied') || /^yes/i.test(h('x-autoreply')) || !!h('x-autorespond') || /auto_reply/i.test(h('precedence'));
   const autoWords = AUTO_SUBJECT.test(subject) || (!looksLikeBounce && AUTO_BODY.test(error.slice(0, 2000)));
-  if ((autoHeaders || autoWords) && !(fromSystem || BOUNCE_SUBJECT.test(subject) || h('x-failed-recipients')) && !FINAL_HARD(error)) {
+  if ((autoHeaders || autoWords) && !(fromSystem || BOUNCE_SUBJECT.test(subject) || h('x-failed-recipients')) && !finalHard(error)) {
     return { kind: 'auto_reply', noticeId, recipients: [fixed(null, null, null, subject || null, 'auto_reply')] };
   }
 
-  if (looksLikeBounce || FINAL_HARD(error)) {
+  if (looksLikeBounce || finalHard(error)) {
     // Who failed: the MTA's X-Failed-Recipients when it lists them (Exim: the rest of the text
     // may name aliases and help desks); else the addresses in the error text; else the returned
     // original's To (one message, one recipient: the VERP address says whose it is).
@@ -390,7 +390,7 @@ const FAILURE_WORDS = /\b(could not|couldn'?t|unable to|cannot|can'?t) (process|
 const GENERIC_REASONS: ReadonlySet<BounceReason> = new Set(['rejected', 'policy', 'temporary', 'unknown_failure']);
 
 /** The text says in so many words that the address or its domain does not exist. */
-function FINAL_HARD(text: string): boolean {
+function finalHard(text: string): boolean {
   const r = classifyFailure(null, text.slice(0, 4000)).reason;
   return r === 'user_unknown' || r === 'host_unknown';
 }

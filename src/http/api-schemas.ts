@@ -9,3 +9,10 @@ export const ErrorBody = z
     issues: z.array(z.object({ field: z.string(), message: z.string() })).optional().describe('every problem, when there are several'),
   })
   .meta({ id: 'Error' });
+
+/** The operator API's tag, its security scheme (an operator token or a session), and its errors. */
+export const OPS = ['operations'];
+export const SECURITY = [{ operatorToken: [] }];
+export const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
+/** `:id` in a path. */
+export const Id = z.object({ id: z.coerce.number().int().positive() });

@@ -6,7 +6,6 @@
 // people who need a hand, paged; fixing an address; batches, closing one, their files), each
 // write in the campaign ledger as operator:NAME.
 import { readFileSync } from 'node:fs';
-import { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { ZodTypeProvider } from 'fastify-type-provider-zod';
@@ -22,10 +21,11 @@ import { getNotice } from '../db/notice-store.ts';
 import { fixAddress, AddressFixError } from '../channels/post/address-fix.ts';
 import { closeBatch } from '../channels/post/close-batch.ts';
 import { getBatch, batchesToClose } from '../channels/post/batch-store.ts';
-import { fileInfo, readFile } from '../channels/post/file-store.ts';
+import { fileInfo } from '../channels/post/file-store.ts';
+import { BATCH_FILE_NAMES, sendBatchFile } from './batch-file.ts';
 import { enqueuePostal } from '../dispatch/enqueue.ts';
 import { HttpError, requireOperator, viewerOrSignIn } from './auth.ts';
-import { ErrorBody } from './api-schemas.ts';
+import { ErrorBody, errors, Id, OPS, SECURITY } from './api-schemas.ts';
 import { attentionPage, campaignBatches } from './console-store.ts';
 
 const here = (p: string) => new URL(p, import.meta.url);
@@ -35,6 +35,9 @@ const ASSETS: Record<string, { file: URL | string; type: string }> = {
   // Preact, its hooks and htm in one file (htm's standalone build), as npm installed it.
   'preact.js': { file: fileURLToPath(import.meta.resolve('htm/preact/standalone')), type: 'text/javascript; charset=utf-8' },
 };
+/** The share of people settled (no email work open), in %, one decimal. */
+const progressOf = (st: { total: number; open: number }) => (st.total ? Math.round((1000 * (st.total - st.open)) / st.total) / 10 : 0);
+
 const loaded = new Map<string, Buffer>();
 const body = (name: string) => {
   let b = loaded.get(name);
@@ -42,10 +45,6 @@ const body = (name: string) => {
   return b;
 };
 
-const OPS = ['operations'];
-const SECURITY = [{ operatorToken: [] }];
-const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
-const Id = z.object({ id: z.coerce.number().int().positive() });
 
 export function registerConsoleRoutes(server: FastifyInstance, app: App): void {
   const viewer = requireOperator(app.db, 'viewer');
@@ -76,8 +75,7 @@ export function registerConsoleRoutes(server: FastifyInstance, app: App): void {
     const campaigns = [];
     for (const c of rows) {
       const st = await statusFrom(app.db, c, counts.get(c.id)!, now);
-      const done = st.total - st.open;
-      campaigns.push({ ...st, created_at: new Date(c.created_at as unknown as string).toISOString(), progress: st.total ? Math.round((1000 * done) / st.total) / 10 : 0 });
+      campaigns.push({ ...st, created_at: new Date(c.created_at as unknown as string).toISOString(), progress: progressOf(st) });
     }
     return { campaigns };
   });
@@ -143,7 +141,7 @@ export function registerConsoleRoutes(server: FastifyInstance, app: App): void {
   s.get('/api/v1/batches/:id/files/:name', {
     onRequest: operator,
     schema: {
-      tags: OPS, security: SECURITY, summary: 'a batch\'s file, as the vendor gets it', params: Id.extend({ name: z.enum(['letters.csv', 'letters.sjis.csv', 'letters.pdf', 'exceptions.csv', 'manifest.json']) }),
+      tags: OPS, security: SECURITY, summary: 'a batch\'s file, as the vendor gets it', params: Id.extend({ name: BATCH_FILE_NAMES }),
       produces: ['text/csv', 'application/pdf', 'application/json'], response: { 200: z.unknown().meta({ type: 'string', format: 'binary' }), ...errors },
     },
   }, async (req, reply) => {
@@ -151,8 +149,7 @@ export function registerConsoleRoutes(server: FastifyInstance, app: App): void {
     if (!(await getBatch(app.db, id))) throw new HttpError(404, `batch ${id} does not exist`);
     const info = await fileInfo(app.db, id, name);
     if (!info) throw new HttpError(404, 'no such file (is the batch closed?)');
-    return reply.header('content-type', info.contentType).header('content-length', String(info.bytes)).header('content-disposition', `attachment; filename="batch-${id}-${name}"`)
-      .header('x-content-sha256', info.sha256).send(Readable.from(readFile(app.db, id, name)));
+    return sendBatchFile(reply, app.db, id, info);
   });
 
   s.put('/api/v1/campaigns/:id/vendor', {
@@ -189,6 +186,6 @@ export function registerConsoleRoutes(server: FastifyInstance, app: App): void {
     await catchUpCounts(app.db);
     const st = await campaignStatus(app.db, req.params.id, { source: 'counters' });
     if (!st) throw new HttpError(404, `campaign ${req.params.id} does not exist`);
-    return { ...st, progress: st.total ? Math.round((1000 * (st.total - st.open)) / st.total) / 10 : 0, role: req.operator!.role };
+    return { ...st, progress: progressOf(st), role: req.operator!.role };
   });
 }

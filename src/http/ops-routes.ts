@@ -32,11 +32,8 @@ import { createCampaignFromFiles } from '../campaigns/create.ts';
 import { messageSettings } from '../channels/email/message.ts';
 import { viewerDetail } from '../domain/redact.ts';
 import { HttpError, requireOperator } from './auth.ts';
-import { ErrorBody } from './api-schemas.ts';
+import { ErrorBody, errors, OPS, SECURITY } from './api-schemas.ts';
 
-const OPS = ['operations'];
-const SECURITY = [{ operatorToken: [] }];
-const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
 
 const CampaignParams = z.object({ id: z.coerce.number().int().positive().describe('campaign id') });
 const Clock = z.string().refine(isClock, 'a local time HH:MM, e.g. 21:00');

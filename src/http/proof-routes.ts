@@ -13,12 +13,8 @@ import { regulatorReport } from '../campaigns/regulator.ts';
 import { noticeSummary } from '../db/notice-store.ts';
 import { escapeHtml } from '../domain/template.ts';
 import { HttpError, requireOperator } from './auth.ts';
-import { ErrorBody } from './api-schemas.ts';
+import { errors, Id, OPS, SECURITY } from './api-schemas.ts';
 
-const OPS = ['operations'];
-const SECURITY = [{ operatorToken: [] }];
-const errors = { 400: ErrorBody, 401: ErrorBody, 403: ErrorBody, 404: ErrorBody, 409: ErrorBody };
-const Id = z.object({ id: z.coerce.number().int().positive() });
 const asLoose = <T>(v: T) => v as T & Record<string, unknown>;
 
 export function announcementSettings(app: Pick<App, 'config'>): AnnouncementSettings {

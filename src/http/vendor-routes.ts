@@ -1,9 +1,9 @@
 // The printing vendor's API: list, manifest, files, ack (printed), mailed, returns. A vendor sees
 // only its own batches (anything else is 404).
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { Readable } from 'node:stream';
 import type { App } from '../app.ts';
-import { fileInfo, readFile } from '../channels/post/file-store.ts';
+import { fileInfo } from '../channels/post/file-store.ts';
+import { BATCH_FILE_NAMES, sendBatchFile } from './batch-file.ts';
 import { batchEvent } from '../channels/post/batch-store.ts';
 import { ack, listBatches, mailed, ownBatch, returns, tracking, VendorError } from '../channels/post/vendor-actions.ts';
 import { vendorByToken } from '../channels/post/vendor-store.ts';
@@ -67,7 +67,7 @@ export function registerVendorRoutes(server: FastifyInstance, app: App): void {
     v.get('/vendor/v1/batches/:id/files/:name', {
       schema: {
         ...V, summary: 'a file of a batch', description: 'letters.csv (UTF-8), letters.sjis.csv (CP932), exceptions.csv, letters.pdf (one page per letter), manifest.json. X-Content-SHA256 carries the checksum the manifest lists.',
-        params: BatchParams.extend({ name: z.enum(['letters.csv', 'letters.sjis.csv', 'letters.pdf', 'exceptions.csv', 'manifest.json']) }),
+        params: BatchParams.extend({ name: BATCH_FILE_NAMES }),
         produces: ['text/csv', 'application/pdf', 'application/json'], response: { 200: z.unknown().meta({ type: 'string', format: 'binary' }), ...errors },
       },
     }, async (req, reply) => {
@@ -76,12 +76,7 @@ export function registerVendorRoutes(server: FastifyInstance, app: App): void {
       const info = await fileInfo(app.db, id, name);
       if (!info) throw new VendorError('not_found', 'no such file');
       await batchEvent(app.db, id, req.vendor!.id, 'download', { file: name });
-      return reply
-        .header('content-type', info.contentType)
-        .header('content-length', String(info.bytes))
-        .header('content-disposition', `attachment; filename="batch-${id}-${name}"`)
-        .header('x-content-sha256', info.sha256)
-        .send(Readable.from(readFile(app.db, id, name)));
+      return sendBatchFile(reply, app.db, id, info);
     });
     v.post('/vendor/v1/batches/:id/ack', {
       schema: { ...V, summary: 'the batch is printed', description: 'Safe to repeat: a second ack changes nothing.', params: BatchParams, response: { 200: z.object({ printed: z.number() }), ...errors } },

@@ -103,7 +103,8 @@ export async function returns(db: Db, vendorId: number, items: Array<LetterRef &
   return out;
 }
 
-const refOf = (x: LetterRef): LetterRef => ('notice_id' in x && x.notice_id ? { notice_id: x.notice_id } : 'notice_code' in x && x.notice_code ? { notice_code: x.notice_code } : { batch_id: (x as { batch_id: number }).batch_id, seq: (x as { seq: number }).seq });
+/** The reference alone (the vendor's item carries a reason or a number besides). */
+const refOf = (x: LetterRef): LetterRef => ('notice_id' in x ? { notice_id: x.notice_id } : 'notice_code' in x ? { notice_code: x.notice_code } : { batch_id: x.batch_id, seq: x.seq });
 
 export interface TrackingResult {
   notice_id: number | null;
@@ -116,11 +117,11 @@ export interface TrackingResult {
  * notice code or sequence number). Recorded on the letter and in the person's ledger (their
  * evidence shows it). Reporting the same number again changes nothing.
  */
-export async function tracking(db: Db, vendorId: number, batchId: number, items: Array<(LetterRef | { seq: number }) & { tracking_number: string }>): Promise<TrackingResult[]> {
+export async function tracking(db: Db, vendorId: number, batchId: number, items: Array<({ seq: number } | { notice_id: number } | { notice_code: string }) & { tracking_number: string }>): Promise<TrackingResult[]> {
   await ownBatch(db, vendorId, batchId);
   const out: TrackingResult[] = [];
   for (const item of items) {
-    const ref = refOf('seq' in item && !('batch_id' in item) && !('notice_id' in item) && !('notice_code' in item) ? { batch_id: batchId, seq: item.seq } : (item as LetterRef));
+    const ref: LetterRef = 'seq' in item ? { batch_id: batchId, seq: item.seq } : refOf(item);
     const r = await withTransaction(db, async (tx) => {
       const id = await vendorLetterId(tx, vendorId, ref);
       if (id === null || !(await setTrackingNumber(tx, batchId, id, item.tracking_number))) return { notice_id: id, outcome: 'not_found' as const };
