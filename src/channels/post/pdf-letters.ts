@@ -233,10 +233,11 @@ interface AddressLayout {
   height: number;
 }
 
-function layoutAddress(doc: Doc, a: PostalAddress, barcode: boolean, w: WindowMm): AddressLayout | { height: number } {
+/** The largest size at which the block fits; when none does, the smallest (`fits: false`). */
+function layoutAddress(doc: Doc, a: PostalAddress, barcode: boolean, w: WindowMm): AddressLayout & { fits: boolean } {
   const width = mm(w.width) - 2 * PAD.x;
   const height = mm(w.height) - 2 * PAD.y;
-  let last = { height: Infinity };
+  let last: AddressLayout | null = null;
   for (const size of SIZES) {
     doc.font('jp').fontSize(size);
     const measure = (s: string) => doc.widthOfString(s);
@@ -247,10 +248,10 @@ function layoutAddress(doc: Doc, a: PostalAddress, barcode: boolean, w: WindowMm
     const barcodeScale = Math.max(0.8, Math.min(1, size / 10));
     const lineH = size * 1.3;
     const total = lineH /* 〒 */ + lines.length * lineH + mm(1.2) + nameLines.length * nameSize * 1.25 + (barcode ? mm(1.5) + mm(3.6 * barcodeScale) : 0);
-    if (total <= height && (!barcode || mm(67 * 1.2 * barcodeScale) <= width)) return { size, postal: `〒${formatPostalCode(a.postalCode)}`, lines, nameLines, nameSize, barcodeScale, height: total };
-    last = { height: total };
+    last = { size, postal: `〒${formatPostalCode(a.postalCode)}`, lines, nameLines, nameSize, barcodeScale, height: total };
+    if (total <= height && (!barcode || mm(67 * 1.2 * barcodeScale) <= width)) return { ...last, fits: true };
   }
-  return last;
+  return { ...last!, fits: false };
 }
 
 /**
@@ -288,7 +289,7 @@ export function addressFits(a: PostalAddress, barcode: boolean, fontPath: string
   }
   const win = w ?? DEFAULT_WINDOW_MM;
   const l = layoutAddress(measurer.doc, a, barcode, win);
-  if ('lines' in l) return null;
+  if (l.fits) return null;
   return `the address does not fit the envelope window (${win.width} × ${win.height} mm) even at ${SIZES.at(-1)} pt: it needs ${(l.height / PT_PER_MM + 5).toFixed(0)} mm; shorten address_line1/address_line2 or use a larger window`;
 }
 
@@ -319,11 +320,10 @@ export function makePdfWriter(out: FileWriter, o: PdfOptions) {
   function addressBlock(l: Letter): void {
     const x = mm(win.left) + PAD.x;
     let y = mm(win.top) + PAD.y;
-    const layout = layoutAddress(doc, l.address, !!l.barcode, win);
+    const fit = layoutAddress(doc, l.address, !!l.barcode, win);
     doc.save();
     // Never past the window's edge, whatever the layout says.
     doc.rect(mm(win.left), mm(win.top), mm(win.width), mm(win.height)).clip();
-    const fit: AddressLayout = 'lines' in layout ? layout : { size: SIZES.at(-1)!, postal: `〒${formatPostalCode(l.address.postalCode)}`, lines: breakLines(`${l.address.prefecture}${l.address.city}${l.address.addressLine1} ${l.address.addressLine2}`, mm(win.width) - 2 * PAD.x, (s) => doc.fontSize(SIZES.at(-1)!).widthOfString(s)), nameLines: [`${l.address.name} 様`], nameSize: 10, barcodeScale: 0.8, height: 0 };
     doc.font('jp').fillColor('black').fontSize(fit.size);
     text(fit.postal, x, y);
     y += fit.size * 1.3;
