@@ -6,9 +6,16 @@
 // status (5.0.0, 5.7.1, a bare 550) says little and the text often says exactly what happened
 // ("Fix reverse DNS", "IP address blacklisted", "Too many recipients", "User unknown"); then the
 // status code; then the fail-safe. Decisions the mail world leaves open, made here:
-// - A final failure whose text says the user or the domain does not exist is hard even when the
-//   remote MTA reported it as 4.x.x (it gave up on a 550 it saw): user_unknown / host_unknown. A
-//   temporary DNS failure ("try again", "temporary failure in name resolution") is not.
+// - A final failure whose text says the user does not exist is hard even when the remote MTA
+//   reported it as 4.x.x (it gave up on a 550 it saw): user_unknown. A domain that was not found is
+//   hard only when the reporter calls it permanent: "domain not found" under a 4.x.x status is the
+//   reporter's own DNS lookup, which it rates transient itself (RFC 3463: with a failure report, a
+//   4.x.x means "sending in the future may be successful"; Gmail's "DNS Error … couldn't be found"
+//   is Status 4.0.0). Only a delivery report's Status field counts: text bounces' codes are loose
+//   (qmail writes "#4.1.2" under "This is a permanent error"). temporary: retried, and our
+//   own relay's lookup answers for good (Postfix bounces NXDOMAIN "Host or domain name not found"
+//   as 5.4.4 and a null MX "does not accept mail (nullMX)" as 5.1.0: hard).
+//   A temporary DNS failure ("try again", "temporary failure in name resolution") is never hard.
 // - 5.2.1 / "account disabled, suspended, inactive": the mailbox exists but takes no mail; email
 //   will not reach the person now, so a letter goes now, and the address is not suppressed for
 //   good (it may be re-enabled): mailbox_disabled.
@@ -171,6 +178,16 @@ export function statusFromText(text: string | null | undefined): string | null {
   return c >= 500 ? '5.0.0' : '4.0.0';
 }
 
+// Amazon SES puts its own category of the status before the remote server's reply: "5.1.0 -
+// Unknown address error 550-'5.7.1 <…>... Access denied'". The category is SES's mapping (it files
+// "Access denied" and "Mailbox Full" as "Unknown address error"); the remote's words are the answer.
+const RELAY_CATEGORY = /^\s*[245]\.\d{1,3}\.\d{1,3} - [A-Za-z ]+?(?= [245]\d\d[ -])/;
+
+/** A diagnostic without a relay's category of it (SES), when the remote's reply follows. */
+export function remoteReply(diagnostic: string | null): string | null {
+  return diagnostic?.replace(RELAY_CATEGORY, '') ?? null;
+}
+
 export interface ClassifiedFailure {
   reason: BounceReason;
   class: BounceClass;
@@ -181,6 +198,8 @@ export interface ClassifyContext {
   address?: string | null;
   /** More of the report about this recipient (the human-readable part, an SMTP transcript): where in the dialogue it failed. */
   context?: string | null;
+  /** The status is a delivery report's own Status field (RFC 3464), not a code found in a text bounce. */
+  reportedStatus?: boolean;
 }
 
 // Where in the SMTP dialogue the refusal came: an MTA that took the recipient (RCPT) and refused
@@ -192,7 +211,7 @@ const EXPLICIT_NO_SUCH = /(does not|doesn'?t) (exist|have an? .{0,40} account)|c
 const AT_RCPT = /rcpt to|after rcpt|in reply to rcpt|>>> rcpt|rcpt command|\[rcpt/i;
 
 export function classifyFailure(status: string | null, diagnostic: string | null, ctx: ClassifyContext = {}): ClassifiedFailure {
-  const text = diagnostic ?? '';
+  const text = remoteReply(diagnostic) ?? '';
   const dialogue = `${text}\n${ctx.context ?? ''}`;
   const byText = (rules: readonly TextRule[]) => rules.find((r) => r.text.test(text))?.reason ?? null;
   const byStatus = (rules: readonly StatusRule[]) => (status ? (rules.find((r) => r.status.test(status))?.reason ?? null) : null);
@@ -210,5 +229,9 @@ export function classifyFailure(status: string | null, diagnostic: string | null
   // Refused at MAIL FROM: about our sender address or domain ("No such domain" is ours), unless
   // this recipient's own lines show its RCPT (a transcript speaks of several recipients).
   if ((reason === 'user_unknown' || reason === 'host_unknown' || reason === 'rejected' || reason === 'policy') && AT_MAIL_FROM.test(reason === 'host_unknown' ? text : dialogue) && !AT_RCPT.test(text)) reason = 'our_setup';
+  // A domain not found, in a report whose Status rates it transient (4.x.x): the reporter's DNS
+  // lookup, not the end. (A text bounce's own codes do not count: qmail's "#4.1.2" comes under
+  // "This is a permanent error; I've given up".)
+  if (reason === 'host_unknown' && ctx.reportedStatus && status?.startsWith('4.')) reason = 'temporary';
   return { reason, class: REASONS[reason].class };
 }

@@ -8,10 +8,9 @@
 // every address in it a recipient with the lines that follow it as its diagnostic. And the
 // fail-safe: a message that is none of these is a failure of unknown kind, never dropped.
 import { parseSesMessage } from './ses-event.ts';
-import { classifyFailure, REASONS, specificStatusReason, type BounceClass, type BounceReason } from './bounce-rules.ts';
+import { classifyFailure, REASONS, remoteReply, specificStatusReason, statusFromText, type BounceClass, type BounceReason } from './bounce-rules.ts';
 
 export { statusFromText, type BounceClass, type BounceReason } from './bounce-rules.ts';
-import { statusFromText } from './bounce-rules.ts';
 
 export interface MailParts {
   /** Header name (lower case) → unfolded value; first occurrence. */
@@ -87,13 +86,13 @@ function fieldAddress(v: string | undefined): string | null {
 
 /** A report's generic status (x.0.0) gives way to a specific one its diagnostic quotes. */
 function refineStatus(field: string | null, diagnostic: string | null): string | null {
-  const quoted = statusFromText(diagnostic);
+  const quoted = statusFromText(remoteReply(diagnostic));
   if (!field) return quoted;
   return /\.0\.0$/.test(field) && quoted && !/\.0\.0$/.test(quoted) && quoted[0] === field[0] ? quoted : field;
 }
 
-function failure(address: string | null, action: string | null, status: string | null, diagnostic: string | null, context: string | null = null): BounceRecipient {
-  const c = classifyFailure(status, diagnostic, { address, context });
+function failure(address: string | null, action: string | null, status: string | null, diagnostic: string | null, context: string | null = null, reportedStatus = false): BounceRecipient {
+  const c = classifyFailure(status, diagnostic, { address, context, reportedStatus });
   return { address, action, status, diagnostic, class: c.class, reason: c.reason };
 }
 
@@ -314,15 +313,16 @@ function readReport(mail: MailParts, ownAddress: (address: string) => boolean): 
       // about them ("mail.local: unknown user: x") may.
       const around = contextFor(address);
       if (!reported && around && GENERIC_REASONS.has(classifyFailure(null, diagnostic).reason) && !GENERIC_REASONS.has(classifyFailure(null, around).reason)) diagnostic = squash(around, 1000);
-      const status = refineStatus(/^\d\.\d{1,3}\.\d{1,3}/.exec(b.get('status') ?? '')?.[0] ?? null, diagnostic);
+      const statusField = /^\d\.\d{1,3}\.\d{1,3}/.exec(b.get('status') ?? '')?.[0] ?? null;
+      const status = refineStatus(statusField, diagnostic);
       if (action === 'delayed' || action === 'delay') recipients.push(fixed(address, action, status, diagnostic, 'delayed'));
       else if (action === 'relayed' || action === 'expanded') recipients.push(fixed(address, action, status, diagnostic, 'relayed'));
       else if (action === 'delivered' || action === 'deliverable' || (!action && status?.startsWith('2.'))) recipients.push(fixed(address, action, status, diagnostic, 'delivered'));
       else if (!reported && specificStatusReason(status)) {
         // No Diagnostic-Code, a specific status (5.1.1): the status says it. The human part may
         // carry anything (a virus scanner's footer, a disclaimer) and must not overrule it.
-        recipients.push({ ...failure(address, action ?? 'failed', status, null), diagnostic });
-      } else recipients.push(failure(address, action ?? 'failed', status, diagnostic, contextFor(address) ?? error));
+        recipients.push({ ...failure(address, action ?? 'failed', status, null, null, !!statusField), diagnostic });
+      } else recipients.push(failure(address, action ?? 'failed', status, diagnostic, contextFor(address) ?? error, !!statusField));
     }
     const reportingMta = stripType(dsnBlocks.find((b) => b.has('reporting-mta'))?.get('reporting-mta')) || null;
     for (const r of recipients) r.reportingMta = reportingMta;

@@ -3,7 +3,7 @@
 // challenge-response are evidence the email arrived (in the ledger, the evidence file and the
 // report); spam at the address is kept for ops and changes nobody; a delay warning in words
 // (no DSN part) is a delay; a report naming an alias instead of the person is about the person
-// the VERP address names.
+// the VERP address names; a forward's domain "not found" under a 4.x.x Status is emailed again.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
@@ -49,8 +49,8 @@ const aliasDsn = (to: string) =>
   ].join('\r\n');
 
 describe('what comes back to a VERP address', () => {
-  it('records arrival for auto-replies and challenges, ignores spam, delays on a delay warning, and answers for the person the VERP names', async () => {
-    const emails = ['moved@customer.example', 'away@corp.example', 'guarded@cr.example', 'spammed@isp.example', 'slow@slowhost.example', 'quiet@fine.example'];
+  it('records arrival for auto-replies and challenges, ignores spam, delays on a delay warning, answers for the person the VERP names, and emails a forwarding mailbox again on its DNS error', async () => {
+    const emails = ['moved@customer.example', 'away@corp.example', 'guarded@cr.example', 'spammed@isp.example', 'slow@slowhost.example', 'quiet@fine.example', 'fwd@forwarder.example'];
     const { id } = await campaignWith(app, t.tmp, emails.map((e, i) => person(i + 1, e)));
     await sendAll(app, id, emails.length);
     const { rows } = await app.db.query('select id, email from notices where campaign_id = $1 order by id', [id]);
@@ -68,8 +68,10 @@ describe('what comes back to a VERP address', () => {
     await send('guarded@cr.example', () => fixture('challenge-not-pre-approved.eml'));
     await send('spammed@isp.example', () => fixture('not-bounce-spam.eml'), 'winner@lottery.example.biz');
     await send('slow@slowhost.example', () => fixture('delay-attempts-will-continue.eml'));
+    // A forwarding mailbox's provider could not find the forward's domain, under Status 4.0.0.
+    await send('fwd@forwarder.example', () => fixture('dsn-domain-not-found-4xx.eml'));
     mta.close();
-    await waitFor(async () => (await app.db.query(`select count(*)::int as n from bounce_events where applied_at is not null`)).rows[0].n === 5, { what: '5 applied' });
+    await waitFor(async () => (await app.db.query(`select count(*)::int as n from bounce_events where applied_at is not null`)).rows[0].n === 6, { what: '6 applied' });
 
     const { rows: events } = await app.db.query(`select notice_id, class, reason, outcome from bounce_events order by id`);
     expect(events.map((e) => [e.notice_id, e.reason, e.outcome])).toEqual([
@@ -78,6 +80,7 @@ describe('what comes back to a VERP address', () => {
       [who['guarded@cr.example'], 'challenge', 'ignored'],
       [who['spammed@isp.example'], 'not_bounce', 'ignored'],
       [who['slow@slowhost.example'], 'delayed', 'delayed'],
+      [who['fwd@forwarder.example'], 'temporary', 'retry'],
     ]);
     const state = async (e: string) => (await app.db.query('select state from notices where id = $1', [who[e]])).rows[0].state;
     expect(await state('moved@customer.example')).not.toBe('sent'); // handed to post
@@ -86,6 +89,9 @@ describe('what comes back to a VERP address', () => {
     expect(await state('guarded@cr.example')).toBe('sent');
     expect(await state('spammed@isp.example')).toBe('sent');
     expect(await state('slow@slowhost.example')).toBe('delayed');
+    // Emailed again (the next answer decides), not sent to post, never suppressed.
+    expect(await state('fwd@forwarder.example')).toBe('queued');
+    expect((await app.db.query(`select count(*)::int as n from suppressions where email_normalized = 'fwd@forwarder.example'`)).rows[0].n).toBe(0);
 
     // The delayed one's mailbox then answers (out of office): it arrived, the delay is over, and no
     // letter goes at the confirmation deadline.
@@ -93,7 +99,7 @@ describe('what comes back to a VERP address', () => {
     const slowTo = verpAddress(c.VERP_SECRET, c.BOUNCE_DOMAIN, who['slow@slowhost.example']);
     await mta2.sendMail({ envelope: { from: 'yumi@corp.example', to: slowTo }, raw: fixture('auto-out-of-office-subject.eml').replace('AUTO: Tanaka', 'AUTO: Slow') });
     mta2.close();
-    await waitFor(async () => (await app.db.query(`select count(*)::int as n from bounce_events where applied_at is not null`)).rows[0].n === 6, { what: '6 applied' });
+    await waitFor(async () => (await app.db.query(`select count(*)::int as n from bounce_events where applied_at is not null`)).rows[0].n === 7, { what: '7 applied' });
     expect(await state('slow@slowhost.example')).toBe('sent');
     expect((await app.db.query(`select outcome from bounce_events order by id desc limit 1`)).rows[0].outcome).toBe('relayed');
 
@@ -109,7 +115,7 @@ describe('what comes back to a VERP address', () => {
     const file = path.join(t.tmp, 'report.csv');
     await writeReportFile(app.db, id, file);
     const people = parse(readFileSync(file, 'utf8').split('\n').filter((l) => !l.startsWith('#')).join('\n'), { columns: true }) as Array<Record<string, string>>;
-    expect(people.map((p) => p.evidence_level)).toEqual(['none', 'auto_reply_from_mailbox', 'auto_reply_from_mailbox', 'accepted_by_our_relay', 'auto_reply_from_mailbox', 'accepted_by_our_relay']);
+    expect(people.map((p) => p.evidence_level)).toEqual(['none', 'auto_reply_from_mailbox', 'auto_reply_from_mailbox', 'accepted_by_our_relay', 'auto_reply_from_mailbox', 'accepted_by_our_relay', 'none']);
     const s = await counts(app, id);
     expect(s.counts.sent).toBe(5);
   });

@@ -102,6 +102,14 @@ const families: Array<[string, string, F[]]> = [
   ['unknown-nonexistent-user.eml', 'dsn', [['haru@inbox.example.lv', 'hard', 'user_unknown', 'post_now']]],
   ['unknown-badrcptto.eml', 'dsn', [['tsubasa@qmail-host.example.co.uk', 'hard', 'user_unknown', 'post_now']]],
   ['qmail-no-host-by-that-name.eml', 'legacy', [['kazu@no-such-host.example', 'hard', 'host_unknown', 'post_now']]],
+  // A domain not found under a report's 4.x.x Status (Gmail's "DNS Error", reporting a forward):
+  // the reporter rates its lookup transient, so email is tried again (our relay's own lookup
+  // decides); our relay's null-MX bounce (5.1.0) is final.
+  ['dsn-domain-not-found-4xx.eml', 'dsn', [['kaito@mistyped-domain.example', 'soft', 'temporary', 'retry_then_post']]],
+  ['dsn-null-mx.eml', 'dsn', [['akane@parked-domain.example', 'hard', 'host_unknown', 'post_now']]],
+  // SES's own category ("5.1.0 - Unknown address error") before the remote's reply ("Access denied"):
+  // the reply says what happened, not SES's filing of it (no dead address).
+  ['ses-category-before-reply.eml', 'dsn', [['yua@guarded.example.co.jp', 'message', 'policy', 'review']]],
   // The report's own fields beat the human text around them (a virus scanner's footer), and a
   // generic status gives way to the text's specific one.
   ['dsn-virus-scanner-footer.eml', 'dsn', [['emi@gateway.example.co.uk', 'hard', 'user_unknown', 'post_now']]],
