@@ -230,8 +230,8 @@ export function classifyFailure(status: string | null, diagnostic: string | null
   // this recipient's own lines show its RCPT (a transcript speaks of several recipients).
   if ((reason === 'user_unknown' || reason === 'host_unknown' || reason === 'rejected' || reason === 'policy') && AT_MAIL_FROM.test(reason === 'host_unknown' ? text : dialogue) && !AT_RCPT.test(text)) reason = 'our_setup';
   // A domain not found, in a report whose Status rates it transient (4.x.x): the reporter's DNS
-  // lookup, not the end. (A text bounce's own codes do not count: qmail's "#4.1.2" comes under
-  // "This is a permanent error; I've given up".)
-  if (reason === 'host_unknown' && ctx.reportedStatus && status?.startsWith('4.')) reason = 'temporary';
+  // lookup, not the end — unless it quotes a 5xx another server answered. (A text bounce's own
+  // codes do not count: qmail's "#4.1.2" comes under "This is a permanent error; I've given up".)
+  if (reason === 'host_unknown' && ctx.reportedStatus && status?.startsWith('4.') && !statusFromText(text)?.startsWith('5.')) reason = 'temporary';
   return { reason, class: REASONS[reason].class };
 }

@@ -59,6 +59,22 @@ const reasons: Array<[string | null, string, BounceReason]> = [
 describe('classifyFailure: reasons', () => {
   it.each(reasons)('%s %s → %s', (status, text, reason) => expect(classifyFailure(status, text).reason).toBe(reason));
   it('has one table of a known size', () => expect(RULE_COUNT).toBeGreaterThan(20));
+  // RFC 3463: a 4.x.x in a failure report means sending later may succeed. A domain "not found"
+  // under a report's own 4.x.x Status is the reporter's DNS lookup; hard when the Status is 5.x.x,
+  // when another server's 5xx is quoted, or when the code is a text bounce's (qmail's "#4.1.2").
+  it('reads a domain not found by the reporter\'s own rating of it', () => {
+    const dns = "DNS Error: 1 DNS type 'mx' lookup of typo.example responded with code NXDOMAIN Domain name not found: typo.example";
+    expect(classifyFailure('4.0.0', dns, { reportedStatus: true }).reason).toBe('temporary');
+    expect(classifyFailure('5.0.0', dns, { reportedStatus: true }).reason).toBe('host_unknown');
+    expect(classifyFailure('4.4.1', 'host relay.example said: 550 5.1.2 Host unknown', { reportedStatus: true }).reason).toBe('host_unknown');
+    expect(classifyFailure('4.1.2', "Sorry, I couldn't find any host by that name. (#4.1.2)").reason).toBe('host_unknown');
+    expect(classifyFailure('4.0.0', 'User unknown', { reportedStatus: true }).reason).toBe('user_unknown');
+  });
+  it('reads the remote\'s reply, not the category SES files it under', () => {
+    expect(classifyFailure('5.0.0', "5.1.0 - Unknown address error 550-'5.2.2 <a@x.example>... Mailbox Full' (delivery attempts: 0)").reason).toBe('mailbox_full');
+    expect(classifyFailure('5.7.1', "5.1.0 - Unknown address error 550-'5.7.1 <b@amazonses.example>... Access denied'").reason).toBe('policy');
+    expect(classifyFailure('5.1.0', '5.1.0 - Unknown address error').reason).toBe('user_unknown');
+  });
 });
 
 describe('SES notifications', () => {
